@@ -1,0 +1,73 @@
+# dynsess.h - build, test and benchmark
+#   make            builds dynsess.h (from src/), the tests, examples and tools
+#   make test       installs what the tests need (tools/deps.sh), builds, runs everything;
+#                   ends with "total: N passed, N failed"
+#   make bench      builds and runs the benchmarks in tools/bench/ (not part of make test)
+# Per-file extras: a test or bench source may carry lines
+#   // make-cflags: -DDYNSESS_WITH_CURL
+#   // make-libs: -lcurl
+# that are added to its compile / link command.
+CC      ?= cc
+CLANG   ?= clang
+BUILD   ?= build
+WARN    := -Wall -Wextra -Wpedantic -Werror
+STD     := -std=c99
+CFLAGS  ?= -O2 -g
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS  := -lpthread -lm
+
+file_cflags = $(shell sed -n 's|^// make-cflags: ||p' $(1))
+file_libs   = $(shell sed -n 's|^// make-libs: ||p' $(1))
+
+SRC_PARTS := $(sort $(wildcard src/*.h))
+TESTS     := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+BENCHES   := $(patsubst tools/bench/%.c,%,$(wildcard tools/bench/bench_*.c))
+
+NORMAL_TESTS := $(addprefix $(BUILD)/normal/,$(TESTS))
+ASAN_TESTS   := $(addprefix $(BUILD)/asan/,$(TESTS))
+EXTRA_TESTS  :=
+BENCH_BINS   := $(addprefix $(BUILD)/bench/,$(BENCHES))
+
+.PHONY: all test tests deps bench clean check-amalgamation
+all: dynsess.h tests
+
+dynsess.h: $(SRC_PARTS) tools/amalgamate.sh
+	sh tools/amalgamate.sh $@
+
+# ---- tests ------------------------------------------------------------------------
+$(BUILD)/normal/%: tests/%.c dynsess.h tests/tt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(call file_cflags,$<) -I. -Itests $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+$(BUILD)/asan/%: tests/%.c dynsess.h tests/tt.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(STD) $(SANFLAGS) $(WARN) $(call file_cflags,$<) -I. -Itests $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+# Extra builds (TSan, BearSSL backend, ...) are added below by each section with
+#   EXTRA_TESTS += $(BUILD)/extra/NAME   and a rule for it.
+-include tests/extra.mk
+
+tests: $(NORMAL_TESTS) $(ASAN_TESTS) $(EXTRA_TESTS)
+
+deps:
+	@sh tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory tests
+	@sh tests/run.sh $(BUILD)
+
+check-amalgamation:
+	@sh tools/amalgamate.sh $(BUILD)/dynsess.check.h && cmp -s $(BUILD)/dynsess.check.h dynsess.h \
+	  && echo "dynsess.h is current" || (echo "dynsess.h is stale: run make dynsess.h"; exit 1)
+
+# ---- benchmarks -------------------------------------------------------------------
+$(BUILD)/bench/%: tools/bench/%.c dynsess.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O2 -march=native $(WARN) $(call file_cflags,$<) -I. -Itools/bench $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

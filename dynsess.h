@@ -332,6 +332,8 @@ typedef struct dynsess_record {
     int64_t created_at;   /* epoch s: when the session was first created          */
     int64_t expires_at;   /* epoch s: dead at or after this (idle or absolute)    */
     int64_t version;      /* optimistic-lock counter; 0 if the store has none     */
+    int stale;            /* 1: rewrite on the next save even if unchanged (e.g.
+                             sealed with an old key: re-seal with the new one)  */
 } dynsess_record;
 
 /* What the request cycle asks a store to write. */

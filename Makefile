@@ -53,7 +53,7 @@ deps:
 	@sh tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory -j2 tests
 	@sh tests/run.sh $(BUILD)
 
 check-amalgamation:

@@ -28,8 +28,8 @@ ASAN_TESTS   := $(addprefix $(BUILD)/asan/,$(TESTS))
 EXTRA_TESTS  :=
 BENCH_BINS   := $(addprefix $(BUILD)/bench/,$(BENCHES))
 
-.PHONY: all test tests deps bench clean check-amalgamation
-all: dynsess.h tests
+.PHONY: all test tests deps bench clean check-amalgamation examples tools demo
+all: dynsess.h tests examples tools
 
 dynsess.h: $(SRC_PARTS) tools/amalgamate.sh
 	sh tools/amalgamate.sh $@
@@ -68,6 +68,33 @@ $(BUILD)/bench/%: tools/bench/%.c dynsess.h
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+# ---- examples and the dynsess command-line tool -------------------------------------
+#   build/examples/server, build/examples/codec, build/tools/dynsess (+ link build/dynsess)
+#   make demo [DEMO_PORT=8080]   builds and runs the example server in the foreground
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+TOOL_BINS    := $(BUILD)/tools/dynsess $(BUILD)/dynsess
+DEMO_PORT    ?= 8080
+
+$(BUILD)/examples/%: examples/%.c dynsess.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(call file_cflags,$<) -I. $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+$(BUILD)/tools/%: tools/%.c dynsess.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(call file_cflags,$<) -I. $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+$(BUILD)/dynsess: $(BUILD)/tools/dynsess
+	ln -sf tools/dynsess $@
+
+examples: $(EXAMPLE_BINS)
+tools: $(TOOL_BINS)
+tests: examples tools   # the integration tests run them
+
+demo: $(BUILD)/examples/server $(BUILD)/dynsess
+	@echo "==> dynsess.h demo: open http://127.0.0.1:$(DEMO_PORT)/ (log in, reload, log out; /api/session shows the session). Ctrl-C stops."
+	@echo "==> --dev: a random secret for this run; set SESSION_SECRET=\$$($(BUILD)/dynsess keygen) to keep sessions across restarts"
+	@exec $(BUILD)/examples/server --dev --port $(DEMO_PORT)
 
 clean:
 	rm -rf $(BUILD)

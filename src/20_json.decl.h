@@ -40,6 +40,15 @@ DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src,
 DYNSESS_DEF dynsess_status dynsess_json_write(const dynsess_value *v, dynsess_buf *out,
                                               dynsess_error *err);
 
+/* Appends s[0..len) to out as a quoted JSON string: '"', '\\' and control
+   characters are escaped (\n, \t, ... or \u00XX), everything else is copied,
+   including U+2028/U+2029 (valid JSON; escape them yourself before embedding
+   the text in a <script> element). Errors: E_ARG if s is not valid UTF-8
+   (err->offset = the bad byte), E_NOMEM, E_LIMIT. On error out is unchanged.
+   Thread-safe (touches only out). For building request bodies by hand. */
+DYNSESS_DEF dynsess_status dynsess_json_write_string(dynsess_buf *out, const char *s, size_t len,
+                                                     dynsess_error *err);
+
 /* ---- reading values (v may be 0: reads as null / 0 / empty) ----------- */
 DYNSESS_DEF dynsess_json_type dynsess_value_type(const dynsess_value *v);
 DYNSESS_DEF int dynsess_value_bool(const dynsess_value *v);        /* 0/1 */

@@ -3,6 +3,7 @@
 #   make test       installs what the tests need (tools/deps.sh), builds, runs everything;
 #                   ends with "total: N passed, N failed"
 #   make bench      builds and runs the benchmarks in tools/bench/ (not part of make test)
+#   make demo       builds and starts the example server on http://127.0.0.1:8080 (DEMO_PORT=...)
 # Per-file extras: a test or bench source may carry lines
 #   // make-cflags: -DDYNSESS_WITH_CURL
 #   // make-libs: -lcurl

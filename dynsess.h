@@ -1,24 +1,100 @@
 /* dynsess.h - web sessions for C99/C++ (sealed cookie, memory, DynamoDB)
-   version 0.1.0
+   version 0.1.0                          no dependencies beyond libc + POSIX
 
-   In ONE .c file:
+   A session dict per request, kept in a sealed cookie (default), in memory,
+   or in Amazon DynamoDB, with the cookie, crypto, JSON and AWS request
+   signing done right. stb-style: this one file is the whole library.
+
+   In ONE .c file of your project:
        #define DYNSESS_IMPLEMENTATION
        #include "dynsess.h"
    Everywhere else just #include "dynsess.h".
 
-   (The full manual - QUICK START, TABLE OF CONTENTS, COMPILE-TIME OPTIONS,
-   THREADS AND LIFETIMES, ERRORS, LIMITS - is filled in as sections land.)
+   QUICK START
+       static dynsess_ctx *ctx;
+
+       int app_init(const char *secret) {          // >= 32 bytes, e.g. from
+           dynsess_desc d;                          // `dynsess keygen`
+           memset(&d, 0, sizeof d);                 // zero = defaults
+           d.secrets[0] = dynsess_cstr(secret);     // sealed-cookie store
+           return dynsess_setup(&ctx, &d, 0);
+       }
+       void handle(const char *cookie_header, ...) {
+           dynsess_session *s; char sc[4096]; size_t n; dynsess_error err;
+           if (dynsess_load(ctx, cookie_header, strlen(cookie_header), &s, &err))
+               return reply_500(err.msg);
+           int64_t visits = dynsess_value_int(dynsess_session_get(s, "visits"));
+           dynsess_session_set_int(s, "visits", visits + 1, &err);
+           if (dynsess_save(ctx, s, sc, sizeof sc, &n, &err) == DYNSESS_OK && n)
+               add_header("Set-Cookie", sc);        // n == 0: nothing to send
+           dynsess_release(s);
+       }
+   Login: dynsess_regenerate(ctx, s, &err) (new id, same data) before save.
+   Logout: dynsess_destroy(ctx, s, sc, sizeof sc, &n, &err), send sc.
 
    TABLE OF CONTENTS (grep for the tag: it marks both halves)
-       @config     options, status codes, errors, allocator, buffers, random, clock
-       @json       strict RFC 8259 codec
-       @crypto     SHA-256, HMAC, HKDF, XChaCha20-Poly1305
-       @sigv4      AWS Signature Version 4 signer
-       @transport  HTTP transport interface and bundled transports
-       @store      store interface; memory, sealed-cookie and DynamoDB stores
+       @config     options, status codes, errors, allocator, buffers,
+                   base64url/hex, wipe, OS randomness, clock
+       @json       strict RFC 8259 codec, arena-owned value tree
+       @crypto     SHA-256 (SHA-NI at run time), HMAC, HKDF, ChaCha20,
+                   Poly1305, XChaCha20-Poly1305
+       @sigv4      AWS Signature Version 4 signer, credentials, endpoints
+       @transport  HTTP transport callback; plain-HTTP and libcurl transports
+       @store      store vtable; >memory, >cookie (sealed), >dynamodb
        @session    session dict, Cookie header parsing, request cycle
 
-   License: see the end of the file.
+   COMPILE-TIME OPTIONS
+       DYNSESS_IMPLEMENTATION   (that one file) compile the implementation
+       DYNSESS_STATIC           (everywhere) all functions static
+       DYNSESS_MALLOC(size, user), DYNSESS_FREE(ptr, user),
+       DYNSESS_REALLOC(ptr, size, user)
+                                (implementation only) default allocator;
+                                give MALLOC and FREE together (REALLOC
+                                optional); a runtime allocator in the desc
+                                structs overrides them
+       DYNSESS_ASSERT(x)        (implementation only) internal invariants
+                                only, never input; default assert()
+       DYNSESS_USE_BEARSSL      (implementation only) SHA-256, HMAC,
+                                ChaCha20, Poly1305 from BearSSL; link
+                                -lbearssl
+       DYNSESS_CRYPTO_PORTABLE  (implementation only) no SHA-NI/SIMD code
+       DYNSESS_WITH_CURL        (implementation only) the libcurl transport;
+                                link -lcurl
+       The implementation needs POSIX declarations (sockets, getrandom):
+       include dynsess.h with DYNSESS_IMPLEMENTATION before other headers,
+       or compile that file with -D_POSIX_C_SOURCE=200809L (or _GNU_SOURCE).
+
+   THREADS AND LIFETIMES
+       No global mutable state except a once-computed CPU feature flag for
+       SHA-NI/SIMD (benign: every thread computes the same value).
+       dynsess_ctx: dynsess_setup .. dynsess_shutdown; read-only after
+       setup, so many threads may run requests on one ctx, given a
+       thread-safe store (memory store with thread_safe = 1; the cookie
+       store is stateless; the DynamoDB store with its own option) and a
+       thread-safe rng hook (the default is).
+       dynsess_session: dynsess_load .. dynsess_release, one thread at a
+       time. Values from dynsess_session_get are borrowed until the key is
+       changed or the session released.
+       dynsess_doc: dynsess_doc_new .. dynsess_doc_free; every value in it
+       dies with it.
+       Stores: a store the host passes in stays the host's (close it after
+       dynsess_shutdown); the default cookie store is owned by the ctx.
+
+   ERRORS
+       Every fallible call returns dynsess_status (DYNSESS_OK == 0) and
+       fills an optional dynsess_error {code, offset, msg} that the caller
+       owns: "json: unexpected ',' at offset 17". dynsess_strerror(code)
+       names a code. Messages never contain keys, cookie values or
+       credentials. Hostile input is not an error: a tampered, expired or
+       unknown cookie loads as a fresh session and dynsess_session_reason
+       says why. The library never prints, exits or aborts.
+
+   LIMITS (all configurable through the desc structs)
+       cookie 4096 bytes (Set-Cookie value), session JSON 256 KiB,
+       JSON input 1 MiB and depth 128, DynamoDB item 400 KB,
+       secrets >= 32 bytes.
+
+   License: MIT, see the end of the file.
 */
 #ifndef DYNSESS_H
 #define DYNSESS_H
@@ -384,8 +460,9 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
                                        uint32_t counter, const void *in, size_t n, void *out);
 
 /* ---- Poly1305 (RFC 8439 §2.5): one-time authenticator, portable in every build */
-typedef struct dynsess_poly1305_ctx {
-    uint32_t r[5], h[5], pad[4];
+typedef struct dynsess_poly1305_ctx {      /* fields are private */
+    uint64_t r[12], h[5];     /* 64-bit CPUs: r, r^2, r^3, r^4, h in 3 x 44-bit limbs; else 5 x 26 */
+    uint32_t pad[4];
     uint8_t buf[16];
     size_t used;
 } dynsess_poly1305_ctx;
@@ -1224,8 +1301,9 @@ DYNSESS_DEF dynsess_status dynsess_load(dynsess_ctx *ctx, const char *cookie_hea
    before the write, so nothing was written), E_COOKIE_SIZE (the
    Set-Cookie would exceed max_cookie_len: nothing written, nothing
    truncated), E_LIMIT (session JSON over max_session_len), E_CONFLICT,
-   E_EXISTS, E_NOMEM, E_RANDOM, store failures. After an error the session
-   is unchanged and may be saved again. */
+   E_EXISTS, E_NOMEM, E_RANDOM, store failures. After an error nothing was
+   sent and the session may be saved again (after a conflict merge it holds
+   the merged data; after regenerate the old record may already be gone). */
 DYNSESS_DEF dynsess_status dynsess_save(dynsess_ctx *ctx, dynsess_session *s, char *set_cookie,
                                         size_t cap, size_t *out_len, dynsess_error *err);
 /* Logout: deletes the record from the store, empties the dict and puts a
@@ -2033,10 +2111,12 @@ static DYNSESS__UNUSED size_t dynsess__double_text(double d, char *out) {
         memcpy(out, "0.0", 3);
         return 3;
     }
-    /* exact short form: d == m / 10^k with |m| < 2^53 integral, k <= 15 */
+    /* exact short form: d == m / 10^k with m integral, |m| < 10^15 (so never
+       longer than %.15g, and the smallest k gives the fewest digits), k <= 15 */
     for (k = 0; k <= 15; k++) {
         double m = d * dynsess__pow10[k];
-        if (m > -9007199254740992.0 && m < 9007199254740992.0 && m == (double)(int64_t)m) {
+        if (m >= 1e15 || m <= -1e15) break;
+        if (m == (double)(int64_t)m) {
             int64_t im = (int64_t)m;
             double back;
             uint64_t um = im < 0 ? (uint64_t)0 - (uint64_t)im : (uint64_t)im;
@@ -2092,8 +2172,17 @@ static DYNSESS__UNUSED size_t dynsess__double_text(double d, char *out) {
 /* ---- parser -------------------------------------------------------------------- */
 typedef struct dynsess__pframe {
     size_t start;           /* first scratch slot of this container */
+    uint64_t seen;          /* object: filter of key hashes (see dynsess__key_bit) */
     int is_obj;
+    int dup;                /* object: two keys hit the same filter bit */
 } dynsess__pframe;
+
+/* One of 64 filter bits for a key, from its length, first and last byte:
+   different bits mean different keys, so objects whose keys never share a
+   bit skip the duplicate-key pass. */
+#define DYNSESS__KEY_BIT(k, kl) \
+    ((uint64_t)1 << ((unsigned)((kl) * 7u + ((kl) ? (unsigned char)(k)[0] * 3u + \
+                                              (unsigned char)(k)[(kl) - 1] : 0u)) & 63u))
 
 typedef struct dynsess__parser {
     dynsess_doc *doc;
@@ -2153,23 +2242,21 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
     /* pass 1: find the closing quote, validate UTF-8 and control bytes */
     for (;;) {
         unsigned c;
-        if (e - p >= 8) {
-            uint64_t x, m;
-            memcpy(&x, p, 8);
-            m = dynsess__swar_special(x, 1);
-            if (!m) {
-                p += 8;
-                continue;
-            }
-#ifdef DYNSESS__CTZ_BYTES
-            p += DYNSESS__CTZ_BYTES(m);
-#else
-            while (!(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
-#endif
-        } else {
-            while (p < e && !(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
-            if (p >= e) return dynsess__json_err(ps, p, "unterminated string");
+        uint64_t x, m;
+        /* p <= e: the 8 NUL bytes after the input copy make the load safe and
+           stop the scan (NUL is special) */
+        memcpy(&x, p, 8);
+        m = dynsess__swar_special(x, 1);
+        if (!m) {
+            p += 8;
+            continue;
         }
+#ifdef DYNSESS__CTZ_BYTES
+        p += DYNSESS__CTZ_BYTES(m);
+#else
+        while (!(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
+#endif
+        if (p >= e) return dynsess__json_err(ps, e, "unterminated string");
         c = *p;
         if (c == '"') break;
         if (c == '\\') {
@@ -2249,31 +2336,32 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
     return DYNSESS_OK;
 }
 
-/* Parses the number at ps->p into v (INT or REAL). */
+/* Parses the number at ps->p into v (INT or REAL). Reads may stop on the NUL
+   bytes that follow the doc's copy of the input (see dynsess_json_parse). */
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
-    const unsigned char *p = ps->p, *e = ps->end, *start = p, *int_start;
+    const unsigned char *p = ps->p, *start = p, *int_start;
     uint64_t w = 0;
     int neg = 0, nd = 0, frac = 0, is_real = 0, r;
     long ex = 0;
     double d;
     if (*p == '-') { neg = 1; p++; }
     int_start = p;
-    if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
+    if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
     if (*p == '0') {
         p++;
-        if (p < e && *p >= '0' && *p <= '9')
+        if (*p >= '0' && *p <= '9')
             return dynsess__json_err(ps, int_start, "leading zero in number");
     } else {
-        while (p < e && *p >= '0' && *p <= '9') {
+        while (*p >= '0' && *p <= '9') {
             if (nd < 19) w = w * 10 + (uint64_t)(*p - '0');
             nd++;
             p++;
         }
     }
-    if (p < e && *p == '.') {
+    if (*p == '.') {
         p++;
-        if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
-        while (p < e && *p >= '0' && *p <= '9') {
+        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
+        while (*p >= '0' && *p <= '9') {
             if (nd < 19 && (w || *p != '0')) w = w * 10 + (uint64_t)(*p - '0');
             if (w) nd++;
             frac++;
@@ -2281,12 +2369,12 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
         }
         is_real = 1;
     }
-    if (p < e && (*p == 'e' || *p == 'E')) {
+    if ((*p == 'e' || *p == 'E')) {
         int eneg = 0;
         p++;
-        if (p < e && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
-        if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected in exponent");
-        while (p < e && *p >= '0' && *p <= '9') {
+        if ((*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
+        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected in exponent");
+        while (*p >= '0' && *p <= '9') {
             if (ex < 100000000L) ex = ex * 10 + (*p - '0');
             p++;
         }
@@ -2338,10 +2426,7 @@ static DYNSESS__UNUSED int dynsess__dedup(dynsess_doc *doc, dynsess__member *m, 
         uint64_t seen = 0;
         out = 0;
         for (i = 0; i < cnt; i++) {
-            size_t kl = m[i].key_len;
-            unsigned h = (unsigned)(kl * 7 + (kl ? (unsigned char)m[i].key[0] * 3u +
-                                                     (unsigned char)m[i].key[kl - 1] : 0u)) & 63u;
-            uint64_t bit = (uint64_t)1 << h;
+            uint64_t bit = DYNSESS__KEY_BIT(m[i].key, m[i].key_len);
             if (!(seen & bit)) {
                 seen |= bit;
                 if (out != i) m[out] = m[i];
@@ -2435,11 +2520,16 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
     f = &ps->frames[ps->nframes++];
     f->start = ps->nscratch;
     f->is_obj = is_obj;
+    f->seen = 0;
+    f->dup = 0;
     return 1;
 }
 
+/* The doc's input copy ends in NUL bytes, which are neither whitespace nor
+   any token: scans stop there without bounds checks, and a NUL at p == e is
+   reported as the end of input. */
 #define DYNSESS__SKIP_WS(p, e) \
-    while ((p) < (e) && *(p) <= 0x20 && (dynsess__json_cls[*(p)] & DYNSESS__CLS_WS)) (p)++
+    while (*(p) <= 0x20 && (dynsess__json_cls[*(p)] & DYNSESS__CLS_WS)) (p)++
 
 /* The parse loop: a state machine over an explicit stack of open containers
    (ps->frames) and of their finished members (ps->scratch); no recursion. An
@@ -2449,7 +2539,8 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     const unsigned char *p = ps->p, *e = ps->end;
     dynsess_value *v;
     dynsess_status rc;
-    int after_comma = 0, is_obj = 0;
+    int after_comma = 0, is_obj = 0, dup = 0;
+    uint64_t seen = 0;
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
@@ -2459,7 +2550,6 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
         for (;;) {                                                                  \
             uint64_t x_, m_;                                                        \
-            if (e - q_ < 8) break;                                                  \
             memcpy(&x_, q_, 8);                                                     \
             m_ = dynsess__swar_special(x_, 1);                         \
             if (!m_) { q_ += 8; continue; }                                         \
@@ -2503,34 +2593,52 @@ value:
             return dynsess__fail(ps->err, DYNSESS_E_DEPTH, (size_t)(p - ps->src),
                                  "json: nesting deeper than %lu at offset %lu",
                                  (unsigned long)max_depth, (unsigned long)(p - ps->src));
+        if (ps->nframes) {
+            ps->frames[ps->nframes - 1].seen = seen;
+            ps->frames[ps->nframes - 1].dup = dup;
+        }
+        seen = 0;
+        dup = 0;
         is_obj = *p == '{';
         if (!dynsess__ps_push_frame(ps, is_obj)) return dynsess__fail_nomem(ps->err, "json");
         p++;
         DYNSESS__SKIP_WS(p, e);
-        if (p < e && *p == (is_obj ? '}' : ']')) {
+        if (*p == (is_obj ? '}' : ']')) {
             p++;
             goto close;
         }
         if (is_obj) goto key;
         goto value;
     case 't':
-    case 'f':
-    case 'n': {
-        static const char *const words[3] = {"true", "false", "null"};
-        int w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
-        size_t wl = w == 1 ? 5 : 4;
-        if ((size_t)(e - p) < wl || memcmp(p, words[w], wl)) {
-            size_t i;
-            for (i = 0; i < wl && p + i < e && p[i] == (unsigned char)words[w][i]; i++) {}
-            return dynsess__json_unexpected(ps, p + i);
-        }
+        if (memcmp(p, "true", 4)) goto bad_word;
         DYNSESS__NEW_VALUE();
-        v->type = w == 2 ? DYNSESS_JSON_NULL : DYNSESS_JSON_BOOL;
+        v->type = DYNSESS_JSON_BOOL;
+        v->u.i = 1;
+        p += 4;
+        goto got_word;
+    case 'f':
+        if (memcmp(p, "false", 5)) goto bad_word;
+        DYNSESS__NEW_VALUE();
+        v->type = DYNSESS_JSON_BOOL;
+        v->u.i = 0;
+        p += 5;
+        goto got_word;
+    case 'n':
+        if (memcmp(p, "null", 4)) goto bad_word;
+        DYNSESS__NEW_VALUE();
+        v->type = DYNSESS_JSON_NULL;
+        v->u.i = 0;
+        p += 4;
+    got_word:
+        after_comma = 0;
         v->len = 0;
         v->cap = 0;
-        v->u.i = w == 0;
-        p += wl;
         goto got;
+    bad_word: {
+        const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t i;
+        for (i = 0; w[i] && p + i < e && p[i] == (unsigned char)w[i]; i++) {}
+        return dynsess__json_unexpected(ps, p + i);
     }
     default:
         if (*p == '-' || (*p >= '0' && *p <= '9')) {
@@ -2549,8 +2657,8 @@ value:
 
 key:
     /* at the first non-space byte where an object key must start */
-    if (p >= e || *p != '"') {
-        if (p < e && *p == '}') return dynsess__json_err(ps, p, "trailing comma");
+    if (*p != '"') {
+        if (*p == '}') return dynsess__json_err(ps, p, "trailing comma");
         return dynsess__json_unexpected(ps, p);
     }
     {
@@ -2563,9 +2671,14 @@ key:
         p = ps->p;
     have_key:
         DYNSESS__PUSH_MEMBER(ps, key, key_len, 0);
+        {
+            uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
+            dup |= (seen & bit) != 0;
+            seen |= bit;
+        }
     }
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e || *p != ':') return dynsess__json_unexpected(ps, p);
+    if (*p != ':') return dynsess__json_unexpected(ps, p);
     p++;
     goto value;
 
@@ -2582,7 +2695,7 @@ close: {
     if (is_obj) {
         dynsess__member *dst = 0;
         v->type = DYNSESS_JSON_OBJECT;
-        if (!dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (dup && !dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             dst = (dynsess__member *)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
             if (!dst) return dynsess__fail_nomem(ps->err, "json");
@@ -2604,7 +2717,11 @@ close: {
     v->cap = (uint32_t)n;
     ps->nscratch = f->start;
     ps->nframes--;
-    if (ps->nframes) is_obj = ps->frames[ps->nframes - 1].is_obj;
+    if (ps->nframes) {
+        is_obj = ps->frames[ps->nframes - 1].is_obj;
+        seen = ps->frames[ps->nframes - 1].seen;
+        dup = ps->frames[ps->nframes - 1].dup;
+    }
 }
 
 got:
@@ -2618,7 +2735,6 @@ got:
     if (is_obj) ps->scratch[ps->nscratch - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e) return dynsess__json_unexpected(ps, p);
     if (*p == ',') {
         p++;
         DYNSESS__SKIP_WS(p, e);
@@ -3355,6 +3471,7 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
 #undef DYNSESS__CLS_STR
 #undef DYNSESS__JSON_INLINE
 #undef DYNSESS__JSON_CHUNK_MAX
+#undef DYNSESS__KEY_BIT
 
 /* ======================================================================
    @crypto  implementation
@@ -3425,6 +3542,18 @@ static DYNSESS__UNUSED void dynsess__store64_le(uint8_t *p, uint64_t v) {
     dynsess__store32_le(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Wipe for hot paths: memset plus a compiler barrier that makes the zeroes
+   observable (the explicit_bzero technique), so the stores cannot be dropped.
+   Word-wide, unlike dynsess_wipe's byte loop. */
+static DYNSESS__UNUSED void dynsess__cwipe(void *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
+    dynsess_wipe(p, n);
+#endif
+}
+
 /* ---- SHA-256 --------------------------------------------------------------- */
 static const uint32_t dynsess__sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -3467,7 +3596,7 @@ static DYNSESS__UNUSED void dynsess__sha256_blocks_portable(uint32_t st[8], cons
         st[4] += e; st[5] += f; st[6] += g; st[7] += h;
         p += 64;
     }
-    dynsess_wipe(w, sizeof w);
+    dynsess__cwipe(w, sizeof w);
 }
 
 
@@ -3593,7 +3722,7 @@ DYNSESS_DEF void dynsess_sha256_final(const dynsess_sha256_ctx *c, uint8_t out[D
     dynsess__store32_be(t.buf + 60, (uint32_t)bits);
     dynsess__sha256_blocks(t.state, t.buf, 1);
     for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, t.state[i]);
-    dynsess_wipe(&t, sizeof t);
+    dynsess__cwipe(&t, sizeof t);
 }
 #else
 /* BearSSL br_sha256 (constant-time). CT: depends on lengths only. */
@@ -3612,7 +3741,7 @@ DYNSESS_DEF void dynsess_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA
     dynsess_sha256_init(&c);
     dynsess_sha256_update(&c, p, n);
     dynsess_sha256_final(&c, out);
-    dynsess_wipe(&c, sizeof c);
+    dynsess__cwipe(&c, sizeof c);
 }
 
 /* ---- HMAC-SHA256 (RFC 2104) ------------------------------------------------- */
@@ -3630,8 +3759,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     for (i = 0; i < DYNSESS_SHA256_BLOCK; i++) pad[i] = (uint8_t)(k[i] ^ 0x5c);
     dynsess_sha256_init(&c->outer);
     dynsess_sha256_update(&c->outer, pad, sizeof pad);
-    dynsess_wipe(k, sizeof k);
-    dynsess_wipe(pad, sizeof pad);
+    dynsess__cwipe(k, sizeof k);
+    dynsess__cwipe(pad, sizeof pad);
 }
 
 /* CT: depends on n only. */
@@ -3647,8 +3776,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_final(const dynsess_hmac_sha256_ctx *c,
     dynsess_sha256_final(&c->inner, ih);
     dynsess_sha256_update(&o, ih, sizeof ih);
     dynsess_sha256_final(&o, out);
-    dynsess_wipe(ih, sizeof ih);
-    dynsess_wipe(&o, sizeof o);
+    dynsess__cwipe(ih, sizeof ih);
+    dynsess__cwipe(&o, sizeof o);
 }
 #else
 /* BearSSL br_hmac over br_sha256. CT: depends on lengths only. */
@@ -3656,7 +3785,7 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     br_hmac_key_context kc;
     br_hmac_key_init(&kc, &br_sha256_vtable, key, key_len);
     br_hmac_init(&c->br, &kc, 0);
-    dynsess_wipe(&kc, sizeof kc);
+    dynsess__cwipe(&kc, sizeof kc);
 }
 DYNSESS_DEF void dynsess_hmac_sha256_update(dynsess_hmac_sha256_ctx *c, const void *p, size_t n) {
     br_hmac_update(&c->br, p, n);
@@ -3674,7 +3803,7 @@ DYNSESS_DEF void dynsess_hmac_sha256(const void *key, size_t key_len, const void
     dynsess_hmac_sha256_init(&c, key, key_len);
     dynsess_hmac_sha256_update(&c, p, n);
     dynsess_hmac_sha256_final(&c, out);
-    dynsess_wipe(&c, sizeof c);
+    dynsess__cwipe(&c, sizeof c);
 }
 
 /* ---- HKDF-SHA256 (RFC 5869) -------------------------------------------------- */
@@ -3710,9 +3839,9 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256_expand(const uint8_t prk[DYNSESS_
         done += take;
         counter++;
     }
-    dynsess_wipe(&base, sizeof base);
-    dynsess_wipe(&c, sizeof c);
-    dynsess_wipe(t, sizeof t);
+    dynsess__cwipe(&base, sizeof base);
+    dynsess__cwipe(&c, sizeof c);
+    dynsess__cwipe(t, sizeof t);
     return DYNSESS_OK;
 }
 
@@ -3727,7 +3856,7 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256(const void *salt, size_t salt_len
                              "hkdf: output length %lu exceeds 255*32 bytes", (unsigned long)out_len);
     dynsess_hkdf_sha256_extract(salt, salt_len, ikm, ikm_len, prk);
     rc = dynsess_hkdf_sha256_expand(prk, info, info_len, out, out_len, err);
-    dynsess_wipe(prk, sizeof prk);
+    dynsess__cwipe(prk, sizeof prk);
     return rc;
 }
 
@@ -3792,8 +3921,8 @@ static DYNSESS__UNUSED void dynsess__chacha20_xor_portable(uint32_t s[16], const
             n = 0;
         }
     }
-    dynsess_wipe(x, sizeof x);
-    dynsess_wipe(ks, sizeof ks);
+    dynsess__cwipe(x, sizeof x);
+    dynsess__cwipe(ks, sizeof ks);
 }
 
 #ifdef DYNSESS__X86_SIMD
@@ -3962,6 +4091,99 @@ static br_poly1305_run dynsess__br_poly(void) {
 }
 #endif
 
+#ifndef DYNSESS_USE_BEARSSL
+/* out = a ^ b, n bytes, 8 at a time (out may be a). CT: depends on n only. */
+static void dynsess__xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        x ^= y;
+        memcpy(out + i, &x, 8);
+    }
+    for (; i < n; i++) out[i] = (uint8_t)(a[i] ^ b[i]);
+}
+
+/* XORs n bytes with the keystream of state s (advancing s[12]) on the best
+   code path: whole AVX2 (8 blocks) / SSE2 (4 blocks) strides, then a tail
+   longer than one block from one more wide pass into a stack buffer (one
+   8-way AVX2 pass costs about one scalar block), else scalar.
+   CT: depends on n only. */
+static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8_t *op, size_t n) {
+#ifdef DYNSESS__X86_SIMD
+    unsigned f = dynsess__cpu_features();
+    size_t done = 0;
+    uint8_t ks[512];
+    if (f & DYNSESS__CPU_AVX2) {
+        if (n >= 512) done = dynsess__chacha20_xor_avx2(s, ip, op, n);
+        if (n - done > 64) {
+            memset(ks, 0, 512);
+            dynsess__chacha20_xor_avx2(s, ks, ks, 512);
+            dynsess__xor_bytes(op + done, ip + done, ks, n - done);
+            s[12] -= (uint32_t)(8 - (n - done + 63) / 64);   /* blocks actually used */
+            dynsess__cwipe(ks, sizeof ks);
+            return;
+        }
+    } else if (f & DYNSESS__CPU_SSE2) {
+        if (n >= 256) done = dynsess__chacha20_xor_sse2(s, ip, op, n);
+        if (n - done > 64) {
+            memset(ks, 0, 256);
+            dynsess__chacha20_xor_sse2(s, ks, ks, 256);
+            dynsess__xor_bytes(op + done, ip + done, ks, n - done);
+            s[12] -= (uint32_t)(4 - (n - done + 63) / 64);
+            dynsess__cwipe(ks, 256);
+            return;
+        }
+    }
+    ip += done; op += done; n -= done;
+#endif
+    dynsess__chacha20_xor_portable(s, ip, op, n);
+}
+
+/* The AEAD's keystream head (RFC 8439 §2.6, §2.8): sets s to block 0 and
+   writes block 0 (one-time Poly1305 key in ks[0..32)) plus, on AVX2 / SSE2,
+   blocks 1-7 / 1-3 (one wide pass) into ks[512]. Returns how many message
+   bytes ks covers (at most n); s then points past them. CT: depends on n only. */
+static size_t dynsess__chacha20_aead_head(uint32_t s[16], const uint8_t key[32], const uint8_t nonce[12],
+                                          size_t n, uint8_t ks[512]) {
+    dynsess__chacha20_setup(s, key, nonce, 0);
+#ifdef DYNSESS__X86_SIMD
+    {
+        unsigned f = dynsess__cpu_features();
+        size_t cover = 0;
+        if ((f & DYNSESS__CPU_AVX2) && n > 64) {
+            memset(ks, 0, 512);
+            dynsess__chacha20_xor_avx2(s, ks, ks, 512);
+            cover = n < 448 ? n : 448;
+        } else if ((f & DYNSESS__CPU_SSE2) && n > 64) {
+            memset(ks, 0, 256);
+            dynsess__chacha20_xor_sse2(s, ks, ks, 256);
+            cover = n < 192 ? n : 192;
+        }
+        if (cover) {
+            s[12] = 1 + (uint32_t)((cover + 63) / 64);
+            return cover;
+        }
+    }
+#else
+    (void)n;
+#endif
+    memset(ks, 0, 64);
+    dynsess__chacha20_xor_portable(s, ks, ks, 64);
+    return 0;
+}
+
+/* out = in ^ ks for the head bytes, then the rest from state s. CT: n only. */
+static void dynsess__chacha20_aead_body(uint32_t s[16], const uint8_t *ks, size_t head, const void *in,
+                                        size_t n, void *out) {
+    const uint8_t *ip = (const uint8_t *)in;
+    uint8_t *op = (uint8_t *)out;
+    dynsess__xor_bytes(op, ip, ks + 64, head);
+    dynsess__chacha20_xor_state(s, ip + head, op + head, n - head);
+}
+#endif
+
 /* Keystream XOR from block `counter`, best code path. CT: depends on n only. */
 static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                                       const void *in, size_t n, void *out) {
@@ -3971,21 +4193,9 @@ static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce
     dynsess__br_chacha()(key, nonce, counter, out, n);
 #else
     uint32_t s[16];
-    const uint8_t *ip = (const uint8_t *)in;
-    uint8_t *op = (uint8_t *)out;
     dynsess__chacha20_setup(s, key, nonce, counter);
-#ifdef DYNSESS__X86_SIMD
-    {
-        unsigned f = dynsess__cpu_features();
-        size_t done = 0;
-        if ((f & DYNSESS__CPU_AVX2) && n >= 512) done = dynsess__chacha20_xor_avx2(s, ip, op, n);
-        if ((f & DYNSESS__CPU_SSE2) && n - done >= 256)
-            done += dynsess__chacha20_xor_sse2(s, ip + done, op + done, n - done);
-        ip += done; op += done; n -= done;
-    }
-#endif
-    dynsess__chacha20_xor_portable(s, ip, op, n);
-    dynsess_wipe(s, sizeof s);
+    dynsess__chacha20_xor_state(s, (const uint8_t *)in, (uint8_t *)out, n);
+    dynsess__cwipe(s, sizeof s);
 #endif
 }
 
@@ -4016,7 +4226,7 @@ DYNSESS_DEF void dynsess_hchacha20(const uint8_t key[DYNSESS_CHACHA_KEY_SIZE], c
         dynsess__store32_le(out + 4 * i, s[i]);
         dynsess__store32_le(out + 16 + 4 * i, s[12 + i]);
     }
-    dynsess_wipe(s, sizeof s);
+    dynsess__cwipe(s, sizeof s);
 }
 
 /* XChaCha nonce split: subkey from nonce[0..16], IETF nonce 0^4 || nonce[16..24]. */
@@ -4034,16 +4244,159 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess__chacha20_xor_any(subkey, n12, counter, in, n, out);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
 }
 
-/* ---- Poly1305 (RFC 8439 §2.5), 26-bit limbs (poly1305-donna-32 layout) -------- */
-/* Absorbs whole 16-byte blocks; hibit = 1 << 24 for full blocks, 0 for the
-   padded last one. CT: data-independent (32x32->64 multiplies only). */
-static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n, uint32_t hibit) {
-    const uint32_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2], r3 = c->r[3], r4 = c->r[4];
+/* ---- Poly1305 (RFC 8439 §2.5) --------------------------------------------------------
+   Two layouts of h and r (poly1305-donna): 3 x 44-bit limbs with 64x64->128
+   multiplies where the compiler has unsigned __int128, else 5 x 26-bit limbs
+   with 32x32->64 multiplies (also under DYNSESS_CRYPTO_PORTABLE). */
+#if defined(__SIZEOF_INT128__) && !defined(DYNSESS_CRYPTO_PORTABLE)
+#define DYNSESS__POLY64 1
+__extension__ typedef unsigned __int128 dynsess__u128;
+#endif
+
+static DYNSESS__UNUSED uint64_t dynsess__load64_le(const uint8_t *p) {
+    return (uint64_t)dynsess__load32_le(p) | ((uint64_t)dynsess__load32_le(p + 4) << 32);
+}
+
+#ifdef DYNSESS__POLY64
+#define DYNSESS__M44 0xfffffffffffULL
+#define DYNSESS__M42 0x3ffffffffffULL
+/* h = h * r mod 2^130-5, partially reduced (donna-64). CT: data-independent. */
+static void dynsess__poly64_mul(uint64_t h[3], const uint64_t r[3]) {
+    const uint64_t s1 = r[1] * (5 << 2), s2 = r[2] * (5 << 2);
+    dynsess__u128 d0, d1, d2;
+    uint64_t cy;
+    d0 = (dynsess__u128)h[0] * r[0] + (dynsess__u128)h[1] * s2 + (dynsess__u128)h[2] * s1;
+    d1 = (dynsess__u128)h[0] * r[1] + (dynsess__u128)h[1] * r[0] + (dynsess__u128)h[2] * s2;
+    d2 = (dynsess__u128)h[0] * r[2] + (dynsess__u128)h[1] * r[1] + (dynsess__u128)h[2] * r[0];
+    cy = (uint64_t)(d0 >> 44); h[0] = (uint64_t)d0 & DYNSESS__M44;
+    d1 += cy; cy = (uint64_t)(d1 >> 44); h[1] = (uint64_t)d1 & DYNSESS__M44;
+    d2 += cy; cy = (uint64_t)(d2 >> 42); h[2] = (uint64_t)d2 & DYNSESS__M42;
+    h[0] += cy * 5; cy = h[0] >> 44; h[0] &= DYNSESS__M44;
+    h[1] += cy;
+}
+
+/* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
+   bit). Four blocks per step as h = (h + m1) r^4 + m2 r^3 + m3 r^2 + m4 r,
+   which cuts the multiply-carry dependency chain to one per 64 bytes.
+   CT: data-independent (64x64->128 multiplies). */
+#define DYNSESS__POLY_LIMBS(p, a0, a1, a2)                                     \
+    t0 = dynsess__load64_le(p); t1 = dynsess__load64_le((p) + 8);              \
+    a0 = t0 & DYNSESS__M44;                                                    \
+    a1 = ((t0 >> 44) | (t1 << 20)) & DYNSESS__M44;                             \
+    a2 = ((t1 >> 24) & DYNSESS__M42) | hibit
+#define DYNSESS__POLY_MAC(a0, a1, a2, k)                                       \
+    d0 += (dynsess__u128)(a0) * c->r[k] + (dynsess__u128)(a1) * (c->r[k + 2] * 20) + \
+          (dynsess__u128)(a2) * (c->r[k + 1] * 20);                            \
+    d1 += (dynsess__u128)(a0) * c->r[k + 1] + (dynsess__u128)(a1) * c->r[k] +    \
+          (dynsess__u128)(a2) * (c->r[k + 2] * 20);                            \
+    d2 += (dynsess__u128)(a0) * c->r[k + 2] + (dynsess__u128)(a1) * c->r[k + 1] + \
+          (dynsess__u128)(a2) * c->r[k]
+static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n,
+                                                     int final) {
+    const uint64_t hibit = final ? 0 : ((uint64_t)1 << 40);
+    const uint64_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2];
+    const uint64_t s1 = r1 * (5 << 2), s2 = r2 * (5 << 2);
+    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], t0, t1, a0, a1, a2, cy;
+    dynsess__u128 d0, d1, d2;
+    while (n >= 64) {
+        DYNSESS__POLY_LIMBS(m, a0, a1, a2);
+        h0 += a0; h1 += a1; h2 += a2;
+        d0 = d1 = d2 = 0;
+        DYNSESS__POLY_MAC(h0, h1, h2, 9);            /* (h + m1) r^4 */
+        DYNSESS__POLY_LIMBS(m + 16, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 6);            /* m2 r^3 */
+        DYNSESS__POLY_LIMBS(m + 32, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 3);            /* m3 r^2 */
+        DYNSESS__POLY_LIMBS(m + 48, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 0);            /* m4 r */
+        cy = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & DYNSESS__M44;
+        d1 += cy; cy = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & DYNSESS__M44;
+        d2 += cy; cy = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & DYNSESS__M42;
+        h0 += cy * 5; cy = h0 >> 44; h0 &= DYNSESS__M44;
+        h1 += cy;
+        m += 64; n -= 64;
+    }
+    while (n >= 16) {
+        t0 = dynsess__load64_le(m);
+        t1 = dynsess__load64_le(m + 8);
+        h0 += t0 & DYNSESS__M44;
+        h1 += ((t0 >> 44) | (t1 << 20)) & DYNSESS__M44;
+        h2 += ((t1 >> 24) & DYNSESS__M42) | hibit;
+        d0 = (dynsess__u128)h0 * r0 + (dynsess__u128)h1 * s2 + (dynsess__u128)h2 * s1;
+        d1 = (dynsess__u128)h0 * r1 + (dynsess__u128)h1 * r0 + (dynsess__u128)h2 * s2;
+        d2 = (dynsess__u128)h0 * r2 + (dynsess__u128)h1 * r1 + (dynsess__u128)h2 * r0;
+        cy = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & DYNSESS__M44;
+        d1 += cy; cy = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & DYNSESS__M44;
+        d2 += cy; cy = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & DYNSESS__M42;
+        h0 += cy * 5; cy = h0 >> 44; h0 &= DYNSESS__M44;
+        h1 += cy;
+        m += 16; n -= 16;
+    }
+    c->h[0] = h0; c->h[1] = h1; c->h[2] = h2;
+}
+
+/* CT: data-independent. */
+DYNSESS_DEF void dynsess_poly1305_init(dynsess_poly1305_ctx *c,
+                                       const uint8_t key[DYNSESS_POLY1305_KEY_SIZE]) {
+    uint64_t t0 = dynsess__load64_le(key), t1 = dynsess__load64_le(key + 8);
+    int i;
+    c->r[0] = t0 & 0xffc0fffffffULL;                         /* r is clamped (§2.5) */
+    c->r[1] = ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffffULL;
+    c->r[2] = (t1 >> 24) & 0x00ffffffc0fULL;
+    for (i = 3; i < 12; i++) c->r[i] = c->r[i - 3];          /* r^2, r^3, r^4 for 4-block steps */
+    dynsess__poly64_mul(c->r + 3, c->r);
+    dynsess__poly64_mul(c->r + 6, c->r + 3);
+    dynsess__poly64_mul(c->r + 9, c->r + 6);
+    for (i = 0; i < 5; i++) c->h[i] = 0;
+    for (i = 0; i < 4; i++) c->pad[i] = dynsess__load32_le(key + 16 + 4 * i);
+    c->used = 0;
+}
+
+/* Final reduction mod 2^130-5 with a mask select, then + s. CT: data-independent. */
+static void dynsess__poly1305_finish(dynsess_poly1305_ctx *c, uint8_t tag[16]) {
+    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], g0, g1, g2, cy, t0, t1;
+    cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += cy; cy = h2 >> 42; h2 &= 0x3ffffffffffULL;
+    h0 += cy * 5; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += cy; cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += cy; cy = h2 >> 42; h2 &= 0x3ffffffffffULL;
+    h0 += cy * 5; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += cy;
+    g0 = h0 + 5; cy = g0 >> 44; g0 &= 0xfffffffffffULL;     /* g = h + 5 - 2^130 */
+    g1 = h1 + cy; cy = g1 >> 44; g1 &= 0xfffffffffffULL;
+    g2 = h2 + cy - ((uint64_t)1 << 42);
+    cy = (g2 >> 63) - 1;                                     /* all ones if h >= p */
+    g0 &= cy; g1 &= cy; g2 &= cy;
+    cy = ~cy;
+    h0 = (h0 & cy) | g0; h1 = (h1 & cy) | g1; h2 = (h2 & cy) | g2;
+    t0 = (uint64_t)c->pad[0] | ((uint64_t)c->pad[1] << 32);
+    t1 = (uint64_t)c->pad[2] | ((uint64_t)c->pad[3] << 32);
+    h0 += t0 & 0xfffffffffffULL; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += (((t0 >> 44) | (t1 << 20)) & 0xfffffffffffULL) + cy; cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += ((t1 >> 24) & 0x3ffffffffffULL) + cy; h2 &= 0x3ffffffffffULL;
+    h0 = h0 | (h1 << 44);
+    h1 = (h1 >> 20) | (h2 << 24);
+    dynsess__store64_le(tag, h0);
+    dynsess__store64_le(tag + 8, h1);
+}
+#undef DYNSESS__POLY_LIMBS
+#undef DYNSESS__POLY_MAC
+#undef DYNSESS__M44
+#undef DYNSESS__M42
+#else
+/* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
+   bit). CT: data-independent (32x32->64 multiplies only). */
+static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n,
+                                                     int final) {
+    const uint32_t hibit = final ? 0 : (1u << 24);
+    const uint32_t r0 = (uint32_t)c->r[0], r1 = (uint32_t)c->r[1], r2 = (uint32_t)c->r[2],
+                   r3 = (uint32_t)c->r[3], r4 = (uint32_t)c->r[4];
     const uint32_t s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
-    uint32_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], h3 = c->h[3], h4 = c->h[4];
+    uint32_t h0 = (uint32_t)c->h[0], h1 = (uint32_t)c->h[1], h2 = (uint32_t)c->h[2],
+             h3 = (uint32_t)c->h[3], h4 = (uint32_t)c->h[4];
     uint64_t d0, d1, d2, d3, d4;
     uint32_t cy;
     while (n >= 16) {
@@ -4083,36 +4436,12 @@ DYNSESS_DEF void dynsess_poly1305_init(dynsess_poly1305_ctx *c,
     c->used = 0;
 }
 
-/* CT: depends on n and the running length only. */
-DYNSESS_DEF void dynsess_poly1305_update(dynsess_poly1305_ctx *c, const void *data, size_t n) {
-    const uint8_t *p = (const uint8_t *)data;
-    if (c->used) {
-        size_t take = 16 - c->used < n ? 16 - c->used : n;
-        memcpy(c->buf + c->used, p, take);
-        c->used += take; p += take; n -= take;
-        if (c->used < 16) return;
-        dynsess__poly1305_blocks(c, c->buf, 16, 1u << 24);
-        c->used = 0;
-    }
-    if (n >= 16) {
-        dynsess__poly1305_blocks(c, p, n & ~(size_t)15, 1u << 24);
-        p += n & ~(size_t)15;
-        n &= 15;
-    }
-    if (n) { memcpy(c->buf, p, n); c->used = n; }
-}
-
 /* Final reduction mod 2^130-5 with a mask select, then + s. CT: data-independent. */
-DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYNSESS_POLY1305_TAG_SIZE]) {
+static void dynsess__poly1305_finish(dynsess_poly1305_ctx *c, uint8_t tag[16]) {
     uint32_t h0, h1, h2, h3, h4, g0, g1, g2, g3, g4, cy, mask;
     uint64_t f;
-    if (c->used) {
-        size_t i = c->used;
-        c->buf[i++] = 1;
-        for (; i < 16; i++) c->buf[i] = 0;
-        dynsess__poly1305_blocks(c, c->buf, 16, 0);
-    }
-    h0 = c->h[0]; h1 = c->h[1]; h2 = c->h[2]; h3 = c->h[3]; h4 = c->h[4];
+    h0 = (uint32_t)c->h[0]; h1 = (uint32_t)c->h[1]; h2 = (uint32_t)c->h[2];
+    h3 = (uint32_t)c->h[3]; h4 = (uint32_t)c->h[4];
     cy = h1 >> 26; h1 &= 0x3ffffff;
     h2 += cy; cy = h2 >> 26; h2 &= 0x3ffffff;
     h3 += cy; cy = h3 >> 26; h3 &= 0x3ffffff;
@@ -4137,7 +4466,38 @@ DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYN
     f = (uint64_t)h1 + c->pad[1] + (f >> 32); dynsess__store32_le(tag + 4, (uint32_t)f);
     f = (uint64_t)h2 + c->pad[2] + (f >> 32); dynsess__store32_le(tag + 8, (uint32_t)f);
     f = (uint64_t)h3 + c->pad[3] + (f >> 32); dynsess__store32_le(tag + 12, (uint32_t)f);
-    dynsess_wipe(c, sizeof *c);
+}
+#endif
+
+/* CT: depends on n and the running length only. */
+DYNSESS_DEF void dynsess_poly1305_update(dynsess_poly1305_ctx *c, const void *data, size_t n) {
+    const uint8_t *p = (const uint8_t *)data;
+    if (c->used) {
+        size_t take = 16 - c->used < n ? 16 - c->used : n;
+        memcpy(c->buf + c->used, p, take);
+        c->used += take; p += take; n -= take;
+        if (c->used < 16) return;
+        dynsess__poly1305_blocks(c, c->buf, 16, 0);
+        c->used = 0;
+    }
+    if (n >= 16) {
+        dynsess__poly1305_blocks(c, p, n & ~(size_t)15, 0);
+        p += n & ~(size_t)15;
+        n &= 15;
+    }
+    if (n) { memcpy(c->buf, p, n); c->used = n; }
+}
+
+/* CT: depends on the length only. */
+DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYNSESS_POLY1305_TAG_SIZE]) {
+    if (c->used) {
+        size_t i = c->used;
+        c->buf[i++] = 1;
+        for (; i < 16; i++) c->buf[i] = 0;
+        dynsess__poly1305_blocks(c, c->buf, 16, 1);
+    }
+    dynsess__poly1305_finish(c, tag);
+    dynsess__cwipe(c, sizeof *c);
 }
 
 /* CT: depends on n only. */
@@ -4177,11 +4537,13 @@ DYNSESS_DEF void dynsess_chacha20poly1305_seal(const uint8_t key[DYNSESS_CHACHA_
     if (n && ct != pt) memmove(ct, pt, n);
     dynsess__br_poly()(key, nonce, ct, n, ad, ad_len, tag, dynsess__br_chacha(), 1);
 #else
-    uint8_t block[64];
-    dynsess_chacha20_block(key, nonce, 0, block);       /* §2.6: one-time key */
-    dynsess__chacha20_xor_any(key, nonce, 1, pt, n, ct);
-    dynsess__aead_tag(block, ad, ad_len, ct, n, tag);
-    dynsess_wipe(block, sizeof block);
+    uint32_t s[16];
+    uint8_t ks[512];
+    size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
+    dynsess__chacha20_aead_body(s, ks, head, pt, n, ct);
+    dynsess__aead_tag(ks, ad, ad_len, ct, n, tag);          /* §2.6: ks[0..32) is the one-time key */
+    dynsess__cwipe(ks, sizeof ks);
+    dynsess__cwipe(s, sizeof s);
 #endif
 }
 
@@ -4196,18 +4558,29 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
 #ifdef DYNSESS_USE_BEARSSL
     dynsess__br_poly()(key, nonce, (void *)(uintptr_t)ct, n, ad, ad_len, want,
                        dynsess__br_chacha_otk_only, 1);
-#else
-    uint8_t block[64];
-    dynsess_chacha20_block(key, nonce, 0, block);
-    dynsess__aead_tag(block, ad, ad_len, ct, n, want);
-    dynsess_wipe(block, sizeof block);
-#endif
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess_wipe(want, sizeof want);
+    dynsess__cwipe(want, sizeof want);
     if (!ok)
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
     dynsess__chacha20_xor_any(key, nonce, 1, ct, n, pt);
+#else
+    uint32_t s[16];
+    uint8_t ks[512];
+    size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
+    dynsess__aead_tag(ks, ad, ad_len, ct, n, want);
+    ok = dynsess_ct_equal(want, tag, sizeof want);
+    dynsess__cwipe(want, sizeof want);
+    if (!ok) {                       /* nothing written to pt */
+        dynsess__cwipe(ks, sizeof ks);
+        dynsess__cwipe(s, sizeof s);
+        return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
+                             "aead: authentication tag mismatch");
+    }
+    dynsess__chacha20_aead_body(s, ks, head, ct, n, pt);
+    dynsess__cwipe(ks, sizeof ks);
+    dynsess__cwipe(s, sizeof s);
+#endif
     return DYNSESS_OK;
 }
 
@@ -4220,7 +4593,7 @@ DYNSESS_DEF void dynsess_xchacha20poly1305_seal(const uint8_t key[DYNSESS_XCHACH
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess_chacha20poly1305_seal(subkey, n12, ad, ad_len, pt, n, ct, tag);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
 }
 
 /* CT: depends on ad_len and n only. */
@@ -4232,7 +4605,7 @@ DYNSESS_DEF dynsess_status dynsess_xchacha20poly1305_open(
     dynsess_status rc;
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     rc = dynsess_chacha20poly1305_open(subkey, n12, ad, ad_len, ct, n, tag, pt, err);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
     return rc;
 }
 
@@ -4622,11 +4995,51 @@ static const unsigned char dynsess__sigv4_ltab[256] = {
 };
 /* 32 bytes -> 64 lower-case hex digits + NUL */
 static void dynsess__sigv4_hex32(const uint8_t *d, char *o) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
+    /* SWAR, 4 bytes -> 8 digits: spread each byte into a 16-bit lane as
+       (high nibble, low nibble), then nibble n -> '0' + n + (n > 9) * 39 */
+    int i;
+    for (i = 0; i < 32; i += 4) {
+        uint32_t v;
+        uint64_t x, n, gt9;
+        memcpy(&v, d + i, 4);
+        x = ((uint64_t)v | ((uint64_t)v << 16)) & 0x0000FFFF0000FFFFu;
+        x = (x | (x << 8)) & 0x00FF00FF00FF00FFu;
+        n = ((x >> 4) & 0x000F000F000F000Fu) | ((x & 0x000F000F000F000Fu) << 8);
+        gt9 = ((n + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+        n += 0x3030303030303030u + gt9 * 39;
+        memcpy(o + 2 * i, &n, 8);
+    }
+#else
     uint8_t b[32];
     int i;
     memcpy(b, d, 32); /* a local copy: the char stores below cannot alias it */
     for (i = 0; i < 32; i++) memcpy(o + 2 * i, dynsess__sigv4_hexpairs + 2 * b[i], 2);
+#endif
     o[64] = 0;
+}
+/* CT compare of n bytes, a word at a time. CT: time depends on n only. */
+static int dynsess__sigv4_ct_eq(const void *a, const void *b, size_t n) {
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    uint64_t d = 0, u, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { memcpy(&u, x + i, 8); memcpy(&v, y + i, 8); d |= u ^ v; }
+    for (; i < n; i++) d |= (uint64_t)(x[i] ^ y[i]);
+    return d == 0;
+}
+/* Lower-cases n bytes of a validated header name (ASCII 0x21..0x7e) into dst. */
+static void dynsess__sigv4_lower_name(char *dst, const char *src, size_t n) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, ge_a, gt_z;
+        memcpy(&v, src + i, 8);
+        ge_a = v + ones * (0x80 - 'A'); /* high bit set where byte >= 'A' */
+        gt_z = v + ones * (0x80 - 'Z' - 1); /* high bit set where byte > 'Z' */
+        v |= ((ge_a ^ gt_z) & highs) >> 2; /* 'A'..'Z' gain 0x20 */
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = (char)dynsess__sigv4_ltab[(unsigned char)src[i]];
 }
 /* SHA-256 of non-secret text (no wipe of the context). */
 static void dynsess__sigv4_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA256_SIZE]) {
@@ -4821,9 +5234,12 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         return dynsess__fail(err, DYNSESS_E_LIMIT, DYNSESS_NO_OFFSET, "sigv4: credentials too long");
     if (!method || !*method || strlen(method) > 32)
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or bad method");
-    if (!dynsess__sigv4_name_ok(req->region, DYNSESS_AWS_REGION_MAX))
+    /* names equal to the cached key's were validated when it was derived */
+    if (!(s->key_valid && req->region && !strcmp(req->region, s->key_region)) &&
+        !dynsess__sigv4_name_ok(req->region, DYNSESS_AWS_REGION_MAX))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or invalid region");
-    if (!dynsess__sigv4_name_ok(req->service, 63))
+    if (!(s->key_valid && req->service && !strcmp(req->service, s->key_service)) &&
+        !dynsess__sigv4_name_ok(req->service, 63))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or invalid service");
     if (req->header_count > DYNSESS_SIGV4_MAX_HEADERS || (req->header_count && !req->headers))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: more than %d headers",
@@ -5071,13 +5487,10 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
             w.n--; /* drop the '\n': join repeated headers with ',' */
             dynsess__sigv4_putc(&w, ',');
         } else {
-            size_t c;
             if (h->name.len > w.cap - w.n) { w.over = 1; break; }
             {   /* locals: a char store may alias w, so don't index through it */
-                char *dst = w.p + w.n;
-                const unsigned char *src = (const unsigned char *)h->name.ptr;
                 size_t len = h->name.len;
-                for (c = 0; c < len; c++) dst[c] = (char)dynsess__sigv4_ltab[src[c]];
+                dynsess__sigv4_lower_name(w.p + w.n, h->name.ptr, len);
                 nameoff[i] = w.n;
                 w.n += len;
             }
@@ -5118,7 +5531,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
     if (!(s->key_valid && !memcmp(s->key_date, out->amz_date, 8) &&
           !strcmp(s->key_region, req->region) && !strcmp(s->key_service, req->service) &&
           s->key_secret_len == creds->secret_access_key.len &&
-          dynsess_ct_equal(s->key_secret, creds->secret_access_key.ptr, s->key_secret_len))) {
+          dynsess__sigv4_ct_eq(s->key_secret, creds->secret_access_key.ptr, s->key_secret_len))) {
         uint8_t k[DYNSESS_SHA256_SIZE], kin[4 + DYNSESS_AWS_SECRET_MAX];
         memcpy(kin, "AWS4", 4);
         memcpy(kin + 4, creds->secret_access_key.ptr, creds->secret_access_key.len);
@@ -6883,27 +7296,29 @@ static int dynsess__ddb_streq_ci(const char *a, const char *b) {
    through: callers give UTF-8 (our own JSON text, ids, names). */
 static dynsess_status dynsess__ddb_jstr(dynsess_buf *b, const char *s, size_t n, dynsess_error *err) {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i, start = 0;
     dynsess_status rc;
+    if ((rc = dynsess_buf_reserve(b, n + 2, err))) return rc; /* the common case: nothing to escape */
     if ((rc = dynsess_buf_append(b, "\"", 1, err))) return rc;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t elen = 0;
-        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; elen = 2; }
-        else if (c == '\n') { esc[0] = '\\'; esc[1] = 'n'; elen = 2; }
-        else if (c == '\r') { esc[0] = '\\'; esc[1] = 'r'; elen = 2; }
-        else if (c == '\t') { esc[0] = '\\'; esc[1] = 't'; elen = 2; }
-        else if (c < 0x20) {
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+        size_t elen = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        esc[0] = '\\';
+        if (c == '"' || c == '\\') esc[1] = (char)c;
+        else if (c == '\n') esc[1] = 'n';
+        else if (c == '\r') esc[1] = 'r';
+        else if (c == '\t') esc[1] = 't';
+        else {
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
             esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; elen = 6;
         }
-        if (!elen) { run++; continue; }
-        if (run && (rc = dynsess_buf_append(b, s + i - run, run, err))) return rc;
-        run = 0;
+        if (i > start && (rc = dynsess_buf_append(b, s + start, i - start, err))) return rc;
         if ((rc = dynsess_buf_append(b, esc, elen, err))) return rc;
+        start = i + 1;
     }
-    if (run && (rc = dynsess_buf_append(b, s + n - run, run, err))) return rc;
+    if (n > start && (rc = dynsess_buf_append(b, s + start, n - start, err))) return rc;
     return dynsess_buf_append(b, "\"", 1, err);
 }
 
@@ -8524,8 +8939,10 @@ static dynsess_status dynsess__sess_commit(dynsess_ctx *ctx, dynsess_session *s,
     }
     if (cur) dynsess__sess_buf_swap(&s->orig, cur);
     s->expires_at = expires_at;
+    /* stores number records 1 at creation, +1 per save (DynamoDB items written
+       by other software may start at 0) */
     if (was_new) s->version = 1;
-    else if (s->version) s->version++;
+    else if (!ctx->self_contained) s->version++;
     s->is_new = 0;
     s->stale = 0;
     s->reason[0] = 0;
@@ -8700,7 +9117,7 @@ DYNSESS_DEF dynsess_status dynsess_save(dynsess_ctx *ctx, dynsess_session *s, ch
             w.version = s->version;
             w.is_new = 0;
             rc = dynsess__sess_write(ctx, &w, now, &tok, &e);
-            if (rc == DYNSESS_OK && !ctx->self_contained && s->version) s->version++;
+            if (rc == DYNSESS_OK && !ctx->self_contained) s->version++;
         }
         if (rc == DYNSESS_E_NOTFOUND) {
             rc = dynsess__sess_dropped(ctx, s, set_cookie, cap, out_len, err);

@@ -310,10 +310,12 @@ static DYNSESS__UNUSED size_t dynsess__double_text(double d, char *out) {
         memcpy(out, "0.0", 3);
         return 3;
     }
-    /* exact short form: d == m / 10^k with |m| < 2^53 integral, k <= 15 */
+    /* exact short form: d == m / 10^k with m integral, |m| < 10^15 (so never
+       longer than %.15g, and the smallest k gives the fewest digits), k <= 15 */
     for (k = 0; k <= 15; k++) {
         double m = d * dynsess__pow10[k];
-        if (m > -9007199254740992.0 && m < 9007199254740992.0 && m == (double)(int64_t)m) {
+        if (m >= 1e15 || m <= -1e15) break;
+        if (m == (double)(int64_t)m) {
             int64_t im = (int64_t)m;
             double back;
             uint64_t um = im < 0 ? (uint64_t)0 - (uint64_t)im : (uint64_t)im;
@@ -369,8 +371,17 @@ static DYNSESS__UNUSED size_t dynsess__double_text(double d, char *out) {
 /* ---- parser -------------------------------------------------------------------- */
 typedef struct dynsess__pframe {
     size_t start;           /* first scratch slot of this container */
+    uint64_t seen;          /* object: filter of key hashes (see dynsess__key_bit) */
     int is_obj;
+    int dup;                /* object: two keys hit the same filter bit */
 } dynsess__pframe;
+
+/* One of 64 filter bits for a key, from its length, first and last byte:
+   different bits mean different keys, so objects whose keys never share a
+   bit skip the duplicate-key pass. */
+#define DYNSESS__KEY_BIT(k, kl) \
+    ((uint64_t)1 << ((unsigned)((kl) * 7u + ((kl) ? (unsigned char)(k)[0] * 3u + \
+                                              (unsigned char)(k)[(kl) - 1] : 0u)) & 63u))
 
 typedef struct dynsess__parser {
     dynsess_doc *doc;
@@ -430,23 +441,21 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
     /* pass 1: find the closing quote, validate UTF-8 and control bytes */
     for (;;) {
         unsigned c;
-        if (e - p >= 8) {
-            uint64_t x, m;
-            memcpy(&x, p, 8);
-            m = dynsess__swar_special(x, 1);
-            if (!m) {
-                p += 8;
-                continue;
-            }
-#ifdef DYNSESS__CTZ_BYTES
-            p += DYNSESS__CTZ_BYTES(m);
-#else
-            while (!(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
-#endif
-        } else {
-            while (p < e && !(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
-            if (p >= e) return dynsess__json_err(ps, p, "unterminated string");
+        uint64_t x, m;
+        /* p <= e: the 8 NUL bytes after the input copy make the load safe and
+           stop the scan (NUL is special) */
+        memcpy(&x, p, 8);
+        m = dynsess__swar_special(x, 1);
+        if (!m) {
+            p += 8;
+            continue;
         }
+#ifdef DYNSESS__CTZ_BYTES
+        p += DYNSESS__CTZ_BYTES(m);
+#else
+        while (!(dynsess__json_cls[*p] & DYNSESS__CLS_STR)) p++;
+#endif
+        if (p >= e) return dynsess__json_err(ps, e, "unterminated string");
         c = *p;
         if (c == '"') break;
         if (c == '\\') {
@@ -526,31 +535,32 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
     return DYNSESS_OK;
 }
 
-/* Parses the number at ps->p into v (INT or REAL). */
+/* Parses the number at ps->p into v (INT or REAL). Reads may stop on the NUL
+   bytes that follow the doc's copy of the input (see dynsess_json_parse). */
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
-    const unsigned char *p = ps->p, *e = ps->end, *start = p, *int_start;
+    const unsigned char *p = ps->p, *start = p, *int_start;
     uint64_t w = 0;
     int neg = 0, nd = 0, frac = 0, is_real = 0, r;
     long ex = 0;
     double d;
     if (*p == '-') { neg = 1; p++; }
     int_start = p;
-    if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
+    if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
     if (*p == '0') {
         p++;
-        if (p < e && *p >= '0' && *p <= '9')
+        if (*p >= '0' && *p <= '9')
             return dynsess__json_err(ps, int_start, "leading zero in number");
     } else {
-        while (p < e && *p >= '0' && *p <= '9') {
+        while (*p >= '0' && *p <= '9') {
             if (nd < 19) w = w * 10 + (uint64_t)(*p - '0');
             nd++;
             p++;
         }
     }
-    if (p < e && *p == '.') {
+    if (*p == '.') {
         p++;
-        if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
-        while (p < e && *p >= '0' && *p <= '9') {
+        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
+        while (*p >= '0' && *p <= '9') {
             if (nd < 19 && (w || *p != '0')) w = w * 10 + (uint64_t)(*p - '0');
             if (w) nd++;
             frac++;
@@ -558,12 +568,12 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
         }
         is_real = 1;
     }
-    if (p < e && (*p == 'e' || *p == 'E')) {
+    if ((*p == 'e' || *p == 'E')) {
         int eneg = 0;
         p++;
-        if (p < e && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
-        if (p >= e || *p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected in exponent");
-        while (p < e && *p >= '0' && *p <= '9') {
+        if ((*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
+        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected in exponent");
+        while (*p >= '0' && *p <= '9') {
             if (ex < 100000000L) ex = ex * 10 + (*p - '0');
             p++;
         }
@@ -615,10 +625,7 @@ static DYNSESS__UNUSED int dynsess__dedup(dynsess_doc *doc, dynsess__member *m, 
         uint64_t seen = 0;
         out = 0;
         for (i = 0; i < cnt; i++) {
-            size_t kl = m[i].key_len;
-            unsigned h = (unsigned)(kl * 7 + (kl ? (unsigned char)m[i].key[0] * 3u +
-                                                     (unsigned char)m[i].key[kl - 1] : 0u)) & 63u;
-            uint64_t bit = (uint64_t)1 << h;
+            uint64_t bit = DYNSESS__KEY_BIT(m[i].key, m[i].key_len);
             if (!(seen & bit)) {
                 seen |= bit;
                 if (out != i) m[out] = m[i];
@@ -712,11 +719,16 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
     f = &ps->frames[ps->nframes++];
     f->start = ps->nscratch;
     f->is_obj = is_obj;
+    f->seen = 0;
+    f->dup = 0;
     return 1;
 }
 
+/* The doc's input copy ends in NUL bytes, which are neither whitespace nor
+   any token: scans stop there without bounds checks, and a NUL at p == e is
+   reported as the end of input. */
 #define DYNSESS__SKIP_WS(p, e) \
-    while ((p) < (e) && *(p) <= 0x20 && (dynsess__json_cls[*(p)] & DYNSESS__CLS_WS)) (p)++
+    while (*(p) <= 0x20 && (dynsess__json_cls[*(p)] & DYNSESS__CLS_WS)) (p)++
 
 /* The parse loop: a state machine over an explicit stack of open containers
    (ps->frames) and of their finished members (ps->scratch); no recursion. An
@@ -726,7 +738,8 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     const unsigned char *p = ps->p, *e = ps->end;
     dynsess_value *v;
     dynsess_status rc;
-    int after_comma = 0, is_obj = 0;
+    int after_comma = 0, is_obj = 0, dup = 0;
+    uint64_t seen = 0;
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
@@ -736,7 +749,6 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
         for (;;) {                                                                  \
             uint64_t x_, m_;                                                        \
-            if (e - q_ < 8) break;                                                  \
             memcpy(&x_, q_, 8);                                                     \
             m_ = dynsess__swar_special(x_, 1);                         \
             if (!m_) { q_ += 8; continue; }                                         \
@@ -780,34 +792,52 @@ value:
             return dynsess__fail(ps->err, DYNSESS_E_DEPTH, (size_t)(p - ps->src),
                                  "json: nesting deeper than %lu at offset %lu",
                                  (unsigned long)max_depth, (unsigned long)(p - ps->src));
+        if (ps->nframes) {
+            ps->frames[ps->nframes - 1].seen = seen;
+            ps->frames[ps->nframes - 1].dup = dup;
+        }
+        seen = 0;
+        dup = 0;
         is_obj = *p == '{';
         if (!dynsess__ps_push_frame(ps, is_obj)) return dynsess__fail_nomem(ps->err, "json");
         p++;
         DYNSESS__SKIP_WS(p, e);
-        if (p < e && *p == (is_obj ? '}' : ']')) {
+        if (*p == (is_obj ? '}' : ']')) {
             p++;
             goto close;
         }
         if (is_obj) goto key;
         goto value;
     case 't':
-    case 'f':
-    case 'n': {
-        static const char *const words[3] = {"true", "false", "null"};
-        int w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
-        size_t wl = w == 1 ? 5 : 4;
-        if ((size_t)(e - p) < wl || memcmp(p, words[w], wl)) {
-            size_t i;
-            for (i = 0; i < wl && p + i < e && p[i] == (unsigned char)words[w][i]; i++) {}
-            return dynsess__json_unexpected(ps, p + i);
-        }
+        if (memcmp(p, "true", 4)) goto bad_word;
         DYNSESS__NEW_VALUE();
-        v->type = w == 2 ? DYNSESS_JSON_NULL : DYNSESS_JSON_BOOL;
+        v->type = DYNSESS_JSON_BOOL;
+        v->u.i = 1;
+        p += 4;
+        goto got_word;
+    case 'f':
+        if (memcmp(p, "false", 5)) goto bad_word;
+        DYNSESS__NEW_VALUE();
+        v->type = DYNSESS_JSON_BOOL;
+        v->u.i = 0;
+        p += 5;
+        goto got_word;
+    case 'n':
+        if (memcmp(p, "null", 4)) goto bad_word;
+        DYNSESS__NEW_VALUE();
+        v->type = DYNSESS_JSON_NULL;
+        v->u.i = 0;
+        p += 4;
+    got_word:
+        after_comma = 0;
         v->len = 0;
         v->cap = 0;
-        v->u.i = w == 0;
-        p += wl;
         goto got;
+    bad_word: {
+        const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+        size_t i;
+        for (i = 0; w[i] && p + i < e && p[i] == (unsigned char)w[i]; i++) {}
+        return dynsess__json_unexpected(ps, p + i);
     }
     default:
         if (*p == '-' || (*p >= '0' && *p <= '9')) {
@@ -826,8 +856,8 @@ value:
 
 key:
     /* at the first non-space byte where an object key must start */
-    if (p >= e || *p != '"') {
-        if (p < e && *p == '}') return dynsess__json_err(ps, p, "trailing comma");
+    if (*p != '"') {
+        if (*p == '}') return dynsess__json_err(ps, p, "trailing comma");
         return dynsess__json_unexpected(ps, p);
     }
     {
@@ -840,9 +870,14 @@ key:
         p = ps->p;
     have_key:
         DYNSESS__PUSH_MEMBER(ps, key, key_len, 0);
+        {
+            uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
+            dup |= (seen & bit) != 0;
+            seen |= bit;
+        }
     }
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e || *p != ':') return dynsess__json_unexpected(ps, p);
+    if (*p != ':') return dynsess__json_unexpected(ps, p);
     p++;
     goto value;
 
@@ -859,7 +894,7 @@ close: {
     if (is_obj) {
         dynsess__member *dst = 0;
         v->type = DYNSESS_JSON_OBJECT;
-        if (!dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (dup && !dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             dst = (dynsess__member *)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
             if (!dst) return dynsess__fail_nomem(ps->err, "json");
@@ -881,7 +916,11 @@ close: {
     v->cap = (uint32_t)n;
     ps->nscratch = f->start;
     ps->nframes--;
-    if (ps->nframes) is_obj = ps->frames[ps->nframes - 1].is_obj;
+    if (ps->nframes) {
+        is_obj = ps->frames[ps->nframes - 1].is_obj;
+        seen = ps->frames[ps->nframes - 1].seen;
+        dup = ps->frames[ps->nframes - 1].dup;
+    }
 }
 
 got:
@@ -895,7 +934,6 @@ got:
     if (is_obj) ps->scratch[ps->nscratch - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e) return dynsess__json_unexpected(ps, p);
     if (*p == ',') {
         p++;
         DYNSESS__SKIP_WS(p, e);
@@ -1632,3 +1670,4 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
 #undef DYNSESS__CLS_STR
 #undef DYNSESS__JSON_INLINE
 #undef DYNSESS__JSON_CHUNK_MAX
+#undef DYNSESS__KEY_BIT

@@ -95,8 +95,9 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
                                        uint32_t counter, const void *in, size_t n, void *out);
 
 /* ---- Poly1305 (RFC 8439 §2.5): one-time authenticator, portable in every build */
-typedef struct dynsess_poly1305_ctx {
-    uint32_t r[5], h[5], pad[4];
+typedef struct dynsess_poly1305_ctx {      /* fields are private */
+    uint64_t r[12], h[5];     /* 64-bit CPUs: r, r^2, r^3, r^4, h in 3 x 44-bit limbs; else 5 x 26 */
+    uint32_t pad[4];
     uint8_t buf[16];
     size_t used;
 } dynsess_poly1305_ctx;

@@ -67,6 +67,18 @@ static DYNSESS__UNUSED void dynsess__store64_le(uint8_t *p, uint64_t v) {
     dynsess__store32_le(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Wipe for hot paths: memset plus a compiler barrier that makes the zeroes
+   observable (the explicit_bzero technique), so the stores cannot be dropped.
+   Word-wide, unlike dynsess_wipe's byte loop. */
+static DYNSESS__UNUSED void dynsess__cwipe(void *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
+    dynsess_wipe(p, n);
+#endif
+}
+
 /* ---- SHA-256 --------------------------------------------------------------- */
 static const uint32_t dynsess__sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -109,7 +121,7 @@ static DYNSESS__UNUSED void dynsess__sha256_blocks_portable(uint32_t st[8], cons
         st[4] += e; st[5] += f; st[6] += g; st[7] += h;
         p += 64;
     }
-    dynsess_wipe(w, sizeof w);
+    dynsess__cwipe(w, sizeof w);
 }
 
 
@@ -235,7 +247,7 @@ DYNSESS_DEF void dynsess_sha256_final(const dynsess_sha256_ctx *c, uint8_t out[D
     dynsess__store32_be(t.buf + 60, (uint32_t)bits);
     dynsess__sha256_blocks(t.state, t.buf, 1);
     for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, t.state[i]);
-    dynsess_wipe(&t, sizeof t);
+    dynsess__cwipe(&t, sizeof t);
 }
 #else
 /* BearSSL br_sha256 (constant-time). CT: depends on lengths only. */
@@ -254,7 +266,7 @@ DYNSESS_DEF void dynsess_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA
     dynsess_sha256_init(&c);
     dynsess_sha256_update(&c, p, n);
     dynsess_sha256_final(&c, out);
-    dynsess_wipe(&c, sizeof c);
+    dynsess__cwipe(&c, sizeof c);
 }
 
 /* ---- HMAC-SHA256 (RFC 2104) ------------------------------------------------- */
@@ -272,8 +284,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     for (i = 0; i < DYNSESS_SHA256_BLOCK; i++) pad[i] = (uint8_t)(k[i] ^ 0x5c);
     dynsess_sha256_init(&c->outer);
     dynsess_sha256_update(&c->outer, pad, sizeof pad);
-    dynsess_wipe(k, sizeof k);
-    dynsess_wipe(pad, sizeof pad);
+    dynsess__cwipe(k, sizeof k);
+    dynsess__cwipe(pad, sizeof pad);
 }
 
 /* CT: depends on n only. */
@@ -289,8 +301,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_final(const dynsess_hmac_sha256_ctx *c,
     dynsess_sha256_final(&c->inner, ih);
     dynsess_sha256_update(&o, ih, sizeof ih);
     dynsess_sha256_final(&o, out);
-    dynsess_wipe(ih, sizeof ih);
-    dynsess_wipe(&o, sizeof o);
+    dynsess__cwipe(ih, sizeof ih);
+    dynsess__cwipe(&o, sizeof o);
 }
 #else
 /* BearSSL br_hmac over br_sha256. CT: depends on lengths only. */
@@ -298,7 +310,7 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     br_hmac_key_context kc;
     br_hmac_key_init(&kc, &br_sha256_vtable, key, key_len);
     br_hmac_init(&c->br, &kc, 0);
-    dynsess_wipe(&kc, sizeof kc);
+    dynsess__cwipe(&kc, sizeof kc);
 }
 DYNSESS_DEF void dynsess_hmac_sha256_update(dynsess_hmac_sha256_ctx *c, const void *p, size_t n) {
     br_hmac_update(&c->br, p, n);
@@ -316,7 +328,7 @@ DYNSESS_DEF void dynsess_hmac_sha256(const void *key, size_t key_len, const void
     dynsess_hmac_sha256_init(&c, key, key_len);
     dynsess_hmac_sha256_update(&c, p, n);
     dynsess_hmac_sha256_final(&c, out);
-    dynsess_wipe(&c, sizeof c);
+    dynsess__cwipe(&c, sizeof c);
 }
 
 /* ---- HKDF-SHA256 (RFC 5869) -------------------------------------------------- */
@@ -352,9 +364,9 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256_expand(const uint8_t prk[DYNSESS_
         done += take;
         counter++;
     }
-    dynsess_wipe(&base, sizeof base);
-    dynsess_wipe(&c, sizeof c);
-    dynsess_wipe(t, sizeof t);
+    dynsess__cwipe(&base, sizeof base);
+    dynsess__cwipe(&c, sizeof c);
+    dynsess__cwipe(t, sizeof t);
     return DYNSESS_OK;
 }
 
@@ -369,7 +381,7 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256(const void *salt, size_t salt_len
                              "hkdf: output length %lu exceeds 255*32 bytes", (unsigned long)out_len);
     dynsess_hkdf_sha256_extract(salt, salt_len, ikm, ikm_len, prk);
     rc = dynsess_hkdf_sha256_expand(prk, info, info_len, out, out_len, err);
-    dynsess_wipe(prk, sizeof prk);
+    dynsess__cwipe(prk, sizeof prk);
     return rc;
 }
 
@@ -434,8 +446,8 @@ static DYNSESS__UNUSED void dynsess__chacha20_xor_portable(uint32_t s[16], const
             n = 0;
         }
     }
-    dynsess_wipe(x, sizeof x);
-    dynsess_wipe(ks, sizeof ks);
+    dynsess__cwipe(x, sizeof x);
+    dynsess__cwipe(ks, sizeof ks);
 }
 
 #ifdef DYNSESS__X86_SIMD
@@ -604,6 +616,99 @@ static br_poly1305_run dynsess__br_poly(void) {
 }
 #endif
 
+#ifndef DYNSESS_USE_BEARSSL
+/* out = a ^ b, n bytes, 8 at a time (out may be a). CT: depends on n only. */
+static void dynsess__xor_bytes(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        x ^= y;
+        memcpy(out + i, &x, 8);
+    }
+    for (; i < n; i++) out[i] = (uint8_t)(a[i] ^ b[i]);
+}
+
+/* XORs n bytes with the keystream of state s (advancing s[12]) on the best
+   code path: whole AVX2 (8 blocks) / SSE2 (4 blocks) strides, then a tail
+   longer than one block from one more wide pass into a stack buffer (one
+   8-way AVX2 pass costs about one scalar block), else scalar.
+   CT: depends on n only. */
+static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8_t *op, size_t n) {
+#ifdef DYNSESS__X86_SIMD
+    unsigned f = dynsess__cpu_features();
+    size_t done = 0;
+    uint8_t ks[512];
+    if (f & DYNSESS__CPU_AVX2) {
+        if (n >= 512) done = dynsess__chacha20_xor_avx2(s, ip, op, n);
+        if (n - done > 64) {
+            memset(ks, 0, 512);
+            dynsess__chacha20_xor_avx2(s, ks, ks, 512);
+            dynsess__xor_bytes(op + done, ip + done, ks, n - done);
+            s[12] -= (uint32_t)(8 - (n - done + 63) / 64);   /* blocks actually used */
+            dynsess__cwipe(ks, sizeof ks);
+            return;
+        }
+    } else if (f & DYNSESS__CPU_SSE2) {
+        if (n >= 256) done = dynsess__chacha20_xor_sse2(s, ip, op, n);
+        if (n - done > 64) {
+            memset(ks, 0, 256);
+            dynsess__chacha20_xor_sse2(s, ks, ks, 256);
+            dynsess__xor_bytes(op + done, ip + done, ks, n - done);
+            s[12] -= (uint32_t)(4 - (n - done + 63) / 64);
+            dynsess__cwipe(ks, 256);
+            return;
+        }
+    }
+    ip += done; op += done; n -= done;
+#endif
+    dynsess__chacha20_xor_portable(s, ip, op, n);
+}
+
+/* The AEAD's keystream head (RFC 8439 §2.6, §2.8): sets s to block 0 and
+   writes block 0 (one-time Poly1305 key in ks[0..32)) plus, on AVX2 / SSE2,
+   blocks 1-7 / 1-3 (one wide pass) into ks[512]. Returns how many message
+   bytes ks covers (at most n); s then points past them. CT: depends on n only. */
+static size_t dynsess__chacha20_aead_head(uint32_t s[16], const uint8_t key[32], const uint8_t nonce[12],
+                                          size_t n, uint8_t ks[512]) {
+    dynsess__chacha20_setup(s, key, nonce, 0);
+#ifdef DYNSESS__X86_SIMD
+    {
+        unsigned f = dynsess__cpu_features();
+        size_t cover = 0;
+        if ((f & DYNSESS__CPU_AVX2) && n > 64) {
+            memset(ks, 0, 512);
+            dynsess__chacha20_xor_avx2(s, ks, ks, 512);
+            cover = n < 448 ? n : 448;
+        } else if ((f & DYNSESS__CPU_SSE2) && n > 64) {
+            memset(ks, 0, 256);
+            dynsess__chacha20_xor_sse2(s, ks, ks, 256);
+            cover = n < 192 ? n : 192;
+        }
+        if (cover) {
+            s[12] = 1 + (uint32_t)((cover + 63) / 64);
+            return cover;
+        }
+    }
+#else
+    (void)n;
+#endif
+    memset(ks, 0, 64);
+    dynsess__chacha20_xor_portable(s, ks, ks, 64);
+    return 0;
+}
+
+/* out = in ^ ks for the head bytes, then the rest from state s. CT: n only. */
+static void dynsess__chacha20_aead_body(uint32_t s[16], const uint8_t *ks, size_t head, const void *in,
+                                        size_t n, void *out) {
+    const uint8_t *ip = (const uint8_t *)in;
+    uint8_t *op = (uint8_t *)out;
+    dynsess__xor_bytes(op, ip, ks + 64, head);
+    dynsess__chacha20_xor_state(s, ip + head, op + head, n - head);
+}
+#endif
+
 /* Keystream XOR from block `counter`, best code path. CT: depends on n only. */
 static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                                       const void *in, size_t n, void *out) {
@@ -613,21 +718,9 @@ static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce
     dynsess__br_chacha()(key, nonce, counter, out, n);
 #else
     uint32_t s[16];
-    const uint8_t *ip = (const uint8_t *)in;
-    uint8_t *op = (uint8_t *)out;
     dynsess__chacha20_setup(s, key, nonce, counter);
-#ifdef DYNSESS__X86_SIMD
-    {
-        unsigned f = dynsess__cpu_features();
-        size_t done = 0;
-        if ((f & DYNSESS__CPU_AVX2) && n >= 512) done = dynsess__chacha20_xor_avx2(s, ip, op, n);
-        if ((f & DYNSESS__CPU_SSE2) && n - done >= 256)
-            done += dynsess__chacha20_xor_sse2(s, ip + done, op + done, n - done);
-        ip += done; op += done; n -= done;
-    }
-#endif
-    dynsess__chacha20_xor_portable(s, ip, op, n);
-    dynsess_wipe(s, sizeof s);
+    dynsess__chacha20_xor_state(s, (const uint8_t *)in, (uint8_t *)out, n);
+    dynsess__cwipe(s, sizeof s);
 #endif
 }
 
@@ -658,7 +751,7 @@ DYNSESS_DEF void dynsess_hchacha20(const uint8_t key[DYNSESS_CHACHA_KEY_SIZE], c
         dynsess__store32_le(out + 4 * i, s[i]);
         dynsess__store32_le(out + 16 + 4 * i, s[12 + i]);
     }
-    dynsess_wipe(s, sizeof s);
+    dynsess__cwipe(s, sizeof s);
 }
 
 /* XChaCha nonce split: subkey from nonce[0..16], IETF nonce 0^4 || nonce[16..24]. */
@@ -676,16 +769,159 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess__chacha20_xor_any(subkey, n12, counter, in, n, out);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
 }
 
-/* ---- Poly1305 (RFC 8439 §2.5), 26-bit limbs (poly1305-donna-32 layout) -------- */
-/* Absorbs whole 16-byte blocks; hibit = 1 << 24 for full blocks, 0 for the
-   padded last one. CT: data-independent (32x32->64 multiplies only). */
-static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n, uint32_t hibit) {
-    const uint32_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2], r3 = c->r[3], r4 = c->r[4];
+/* ---- Poly1305 (RFC 8439 §2.5) --------------------------------------------------------
+   Two layouts of h and r (poly1305-donna): 3 x 44-bit limbs with 64x64->128
+   multiplies where the compiler has unsigned __int128, else 5 x 26-bit limbs
+   with 32x32->64 multiplies (also under DYNSESS_CRYPTO_PORTABLE). */
+#if defined(__SIZEOF_INT128__) && !defined(DYNSESS_CRYPTO_PORTABLE)
+#define DYNSESS__POLY64 1
+__extension__ typedef unsigned __int128 dynsess__u128;
+#endif
+
+static DYNSESS__UNUSED uint64_t dynsess__load64_le(const uint8_t *p) {
+    return (uint64_t)dynsess__load32_le(p) | ((uint64_t)dynsess__load32_le(p + 4) << 32);
+}
+
+#ifdef DYNSESS__POLY64
+#define DYNSESS__M44 0xfffffffffffULL
+#define DYNSESS__M42 0x3ffffffffffULL
+/* h = h * r mod 2^130-5, partially reduced (donna-64). CT: data-independent. */
+static void dynsess__poly64_mul(uint64_t h[3], const uint64_t r[3]) {
+    const uint64_t s1 = r[1] * (5 << 2), s2 = r[2] * (5 << 2);
+    dynsess__u128 d0, d1, d2;
+    uint64_t cy;
+    d0 = (dynsess__u128)h[0] * r[0] + (dynsess__u128)h[1] * s2 + (dynsess__u128)h[2] * s1;
+    d1 = (dynsess__u128)h[0] * r[1] + (dynsess__u128)h[1] * r[0] + (dynsess__u128)h[2] * s2;
+    d2 = (dynsess__u128)h[0] * r[2] + (dynsess__u128)h[1] * r[1] + (dynsess__u128)h[2] * r[0];
+    cy = (uint64_t)(d0 >> 44); h[0] = (uint64_t)d0 & DYNSESS__M44;
+    d1 += cy; cy = (uint64_t)(d1 >> 44); h[1] = (uint64_t)d1 & DYNSESS__M44;
+    d2 += cy; cy = (uint64_t)(d2 >> 42); h[2] = (uint64_t)d2 & DYNSESS__M42;
+    h[0] += cy * 5; cy = h[0] >> 44; h[0] &= DYNSESS__M44;
+    h[1] += cy;
+}
+
+/* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
+   bit). Four blocks per step as h = (h + m1) r^4 + m2 r^3 + m3 r^2 + m4 r,
+   which cuts the multiply-carry dependency chain to one per 64 bytes.
+   CT: data-independent (64x64->128 multiplies). */
+#define DYNSESS__POLY_LIMBS(p, a0, a1, a2)                                     \
+    t0 = dynsess__load64_le(p); t1 = dynsess__load64_le((p) + 8);              \
+    a0 = t0 & DYNSESS__M44;                                                    \
+    a1 = ((t0 >> 44) | (t1 << 20)) & DYNSESS__M44;                             \
+    a2 = ((t1 >> 24) & DYNSESS__M42) | hibit
+#define DYNSESS__POLY_MAC(a0, a1, a2, k)                                       \
+    d0 += (dynsess__u128)(a0) * c->r[k] + (dynsess__u128)(a1) * (c->r[k + 2] * 20) + \
+          (dynsess__u128)(a2) * (c->r[k + 1] * 20);                            \
+    d1 += (dynsess__u128)(a0) * c->r[k + 1] + (dynsess__u128)(a1) * c->r[k] +    \
+          (dynsess__u128)(a2) * (c->r[k + 2] * 20);                            \
+    d2 += (dynsess__u128)(a0) * c->r[k + 2] + (dynsess__u128)(a1) * c->r[k + 1] + \
+          (dynsess__u128)(a2) * c->r[k]
+static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n,
+                                                     int final) {
+    const uint64_t hibit = final ? 0 : ((uint64_t)1 << 40);
+    const uint64_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2];
+    const uint64_t s1 = r1 * (5 << 2), s2 = r2 * (5 << 2);
+    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], t0, t1, a0, a1, a2, cy;
+    dynsess__u128 d0, d1, d2;
+    while (n >= 64) {
+        DYNSESS__POLY_LIMBS(m, a0, a1, a2);
+        h0 += a0; h1 += a1; h2 += a2;
+        d0 = d1 = d2 = 0;
+        DYNSESS__POLY_MAC(h0, h1, h2, 9);            /* (h + m1) r^4 */
+        DYNSESS__POLY_LIMBS(m + 16, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 6);            /* m2 r^3 */
+        DYNSESS__POLY_LIMBS(m + 32, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 3);            /* m3 r^2 */
+        DYNSESS__POLY_LIMBS(m + 48, a0, a1, a2);
+        DYNSESS__POLY_MAC(a0, a1, a2, 0);            /* m4 r */
+        cy = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & DYNSESS__M44;
+        d1 += cy; cy = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & DYNSESS__M44;
+        d2 += cy; cy = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & DYNSESS__M42;
+        h0 += cy * 5; cy = h0 >> 44; h0 &= DYNSESS__M44;
+        h1 += cy;
+        m += 64; n -= 64;
+    }
+    while (n >= 16) {
+        t0 = dynsess__load64_le(m);
+        t1 = dynsess__load64_le(m + 8);
+        h0 += t0 & DYNSESS__M44;
+        h1 += ((t0 >> 44) | (t1 << 20)) & DYNSESS__M44;
+        h2 += ((t1 >> 24) & DYNSESS__M42) | hibit;
+        d0 = (dynsess__u128)h0 * r0 + (dynsess__u128)h1 * s2 + (dynsess__u128)h2 * s1;
+        d1 = (dynsess__u128)h0 * r1 + (dynsess__u128)h1 * r0 + (dynsess__u128)h2 * s2;
+        d2 = (dynsess__u128)h0 * r2 + (dynsess__u128)h1 * r1 + (dynsess__u128)h2 * r0;
+        cy = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & DYNSESS__M44;
+        d1 += cy; cy = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & DYNSESS__M44;
+        d2 += cy; cy = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & DYNSESS__M42;
+        h0 += cy * 5; cy = h0 >> 44; h0 &= DYNSESS__M44;
+        h1 += cy;
+        m += 16; n -= 16;
+    }
+    c->h[0] = h0; c->h[1] = h1; c->h[2] = h2;
+}
+
+/* CT: data-independent. */
+DYNSESS_DEF void dynsess_poly1305_init(dynsess_poly1305_ctx *c,
+                                       const uint8_t key[DYNSESS_POLY1305_KEY_SIZE]) {
+    uint64_t t0 = dynsess__load64_le(key), t1 = dynsess__load64_le(key + 8);
+    int i;
+    c->r[0] = t0 & 0xffc0fffffffULL;                         /* r is clamped (§2.5) */
+    c->r[1] = ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffffULL;
+    c->r[2] = (t1 >> 24) & 0x00ffffffc0fULL;
+    for (i = 3; i < 12; i++) c->r[i] = c->r[i - 3];          /* r^2, r^3, r^4 for 4-block steps */
+    dynsess__poly64_mul(c->r + 3, c->r);
+    dynsess__poly64_mul(c->r + 6, c->r + 3);
+    dynsess__poly64_mul(c->r + 9, c->r + 6);
+    for (i = 0; i < 5; i++) c->h[i] = 0;
+    for (i = 0; i < 4; i++) c->pad[i] = dynsess__load32_le(key + 16 + 4 * i);
+    c->used = 0;
+}
+
+/* Final reduction mod 2^130-5 with a mask select, then + s. CT: data-independent. */
+static void dynsess__poly1305_finish(dynsess_poly1305_ctx *c, uint8_t tag[16]) {
+    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], g0, g1, g2, cy, t0, t1;
+    cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += cy; cy = h2 >> 42; h2 &= 0x3ffffffffffULL;
+    h0 += cy * 5; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += cy; cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += cy; cy = h2 >> 42; h2 &= 0x3ffffffffffULL;
+    h0 += cy * 5; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += cy;
+    g0 = h0 + 5; cy = g0 >> 44; g0 &= 0xfffffffffffULL;     /* g = h + 5 - 2^130 */
+    g1 = h1 + cy; cy = g1 >> 44; g1 &= 0xfffffffffffULL;
+    g2 = h2 + cy - ((uint64_t)1 << 42);
+    cy = (g2 >> 63) - 1;                                     /* all ones if h >= p */
+    g0 &= cy; g1 &= cy; g2 &= cy;
+    cy = ~cy;
+    h0 = (h0 & cy) | g0; h1 = (h1 & cy) | g1; h2 = (h2 & cy) | g2;
+    t0 = (uint64_t)c->pad[0] | ((uint64_t)c->pad[1] << 32);
+    t1 = (uint64_t)c->pad[2] | ((uint64_t)c->pad[3] << 32);
+    h0 += t0 & 0xfffffffffffULL; cy = h0 >> 44; h0 &= 0xfffffffffffULL;
+    h1 += (((t0 >> 44) | (t1 << 20)) & 0xfffffffffffULL) + cy; cy = h1 >> 44; h1 &= 0xfffffffffffULL;
+    h2 += ((t1 >> 24) & 0x3ffffffffffULL) + cy; h2 &= 0x3ffffffffffULL;
+    h0 = h0 | (h1 << 44);
+    h1 = (h1 >> 20) | (h2 << 24);
+    dynsess__store64_le(tag, h0);
+    dynsess__store64_le(tag + 8, h1);
+}
+#undef DYNSESS__POLY_LIMBS
+#undef DYNSESS__POLY_MAC
+#undef DYNSESS__M44
+#undef DYNSESS__M42
+#else
+/* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
+   bit). CT: data-independent (32x32->64 multiplies only). */
+static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n,
+                                                     int final) {
+    const uint32_t hibit = final ? 0 : (1u << 24);
+    const uint32_t r0 = (uint32_t)c->r[0], r1 = (uint32_t)c->r[1], r2 = (uint32_t)c->r[2],
+                   r3 = (uint32_t)c->r[3], r4 = (uint32_t)c->r[4];
     const uint32_t s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
-    uint32_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], h3 = c->h[3], h4 = c->h[4];
+    uint32_t h0 = (uint32_t)c->h[0], h1 = (uint32_t)c->h[1], h2 = (uint32_t)c->h[2],
+             h3 = (uint32_t)c->h[3], h4 = (uint32_t)c->h[4];
     uint64_t d0, d1, d2, d3, d4;
     uint32_t cy;
     while (n >= 16) {
@@ -725,36 +961,12 @@ DYNSESS_DEF void dynsess_poly1305_init(dynsess_poly1305_ctx *c,
     c->used = 0;
 }
 
-/* CT: depends on n and the running length only. */
-DYNSESS_DEF void dynsess_poly1305_update(dynsess_poly1305_ctx *c, const void *data, size_t n) {
-    const uint8_t *p = (const uint8_t *)data;
-    if (c->used) {
-        size_t take = 16 - c->used < n ? 16 - c->used : n;
-        memcpy(c->buf + c->used, p, take);
-        c->used += take; p += take; n -= take;
-        if (c->used < 16) return;
-        dynsess__poly1305_blocks(c, c->buf, 16, 1u << 24);
-        c->used = 0;
-    }
-    if (n >= 16) {
-        dynsess__poly1305_blocks(c, p, n & ~(size_t)15, 1u << 24);
-        p += n & ~(size_t)15;
-        n &= 15;
-    }
-    if (n) { memcpy(c->buf, p, n); c->used = n; }
-}
-
 /* Final reduction mod 2^130-5 with a mask select, then + s. CT: data-independent. */
-DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYNSESS_POLY1305_TAG_SIZE]) {
+static void dynsess__poly1305_finish(dynsess_poly1305_ctx *c, uint8_t tag[16]) {
     uint32_t h0, h1, h2, h3, h4, g0, g1, g2, g3, g4, cy, mask;
     uint64_t f;
-    if (c->used) {
-        size_t i = c->used;
-        c->buf[i++] = 1;
-        for (; i < 16; i++) c->buf[i] = 0;
-        dynsess__poly1305_blocks(c, c->buf, 16, 0);
-    }
-    h0 = c->h[0]; h1 = c->h[1]; h2 = c->h[2]; h3 = c->h[3]; h4 = c->h[4];
+    h0 = (uint32_t)c->h[0]; h1 = (uint32_t)c->h[1]; h2 = (uint32_t)c->h[2];
+    h3 = (uint32_t)c->h[3]; h4 = (uint32_t)c->h[4];
     cy = h1 >> 26; h1 &= 0x3ffffff;
     h2 += cy; cy = h2 >> 26; h2 &= 0x3ffffff;
     h3 += cy; cy = h3 >> 26; h3 &= 0x3ffffff;
@@ -779,7 +991,38 @@ DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYN
     f = (uint64_t)h1 + c->pad[1] + (f >> 32); dynsess__store32_le(tag + 4, (uint32_t)f);
     f = (uint64_t)h2 + c->pad[2] + (f >> 32); dynsess__store32_le(tag + 8, (uint32_t)f);
     f = (uint64_t)h3 + c->pad[3] + (f >> 32); dynsess__store32_le(tag + 12, (uint32_t)f);
-    dynsess_wipe(c, sizeof *c);
+}
+#endif
+
+/* CT: depends on n and the running length only. */
+DYNSESS_DEF void dynsess_poly1305_update(dynsess_poly1305_ctx *c, const void *data, size_t n) {
+    const uint8_t *p = (const uint8_t *)data;
+    if (c->used) {
+        size_t take = 16 - c->used < n ? 16 - c->used : n;
+        memcpy(c->buf + c->used, p, take);
+        c->used += take; p += take; n -= take;
+        if (c->used < 16) return;
+        dynsess__poly1305_blocks(c, c->buf, 16, 0);
+        c->used = 0;
+    }
+    if (n >= 16) {
+        dynsess__poly1305_blocks(c, p, n & ~(size_t)15, 0);
+        p += n & ~(size_t)15;
+        n &= 15;
+    }
+    if (n) { memcpy(c->buf, p, n); c->used = n; }
+}
+
+/* CT: depends on the length only. */
+DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYNSESS_POLY1305_TAG_SIZE]) {
+    if (c->used) {
+        size_t i = c->used;
+        c->buf[i++] = 1;
+        for (; i < 16; i++) c->buf[i] = 0;
+        dynsess__poly1305_blocks(c, c->buf, 16, 1);
+    }
+    dynsess__poly1305_finish(c, tag);
+    dynsess__cwipe(c, sizeof *c);
 }
 
 /* CT: depends on n only. */
@@ -819,11 +1062,13 @@ DYNSESS_DEF void dynsess_chacha20poly1305_seal(const uint8_t key[DYNSESS_CHACHA_
     if (n && ct != pt) memmove(ct, pt, n);
     dynsess__br_poly()(key, nonce, ct, n, ad, ad_len, tag, dynsess__br_chacha(), 1);
 #else
-    uint8_t block[64];
-    dynsess_chacha20_block(key, nonce, 0, block);       /* §2.6: one-time key */
-    dynsess__chacha20_xor_any(key, nonce, 1, pt, n, ct);
-    dynsess__aead_tag(block, ad, ad_len, ct, n, tag);
-    dynsess_wipe(block, sizeof block);
+    uint32_t s[16];
+    uint8_t ks[512];
+    size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
+    dynsess__chacha20_aead_body(s, ks, head, pt, n, ct);
+    dynsess__aead_tag(ks, ad, ad_len, ct, n, tag);          /* §2.6: ks[0..32) is the one-time key */
+    dynsess__cwipe(ks, sizeof ks);
+    dynsess__cwipe(s, sizeof s);
 #endif
 }
 
@@ -838,18 +1083,29 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
 #ifdef DYNSESS_USE_BEARSSL
     dynsess__br_poly()(key, nonce, (void *)(uintptr_t)ct, n, ad, ad_len, want,
                        dynsess__br_chacha_otk_only, 1);
-#else
-    uint8_t block[64];
-    dynsess_chacha20_block(key, nonce, 0, block);
-    dynsess__aead_tag(block, ad, ad_len, ct, n, want);
-    dynsess_wipe(block, sizeof block);
-#endif
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess_wipe(want, sizeof want);
+    dynsess__cwipe(want, sizeof want);
     if (!ok)
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
     dynsess__chacha20_xor_any(key, nonce, 1, ct, n, pt);
+#else
+    uint32_t s[16];
+    uint8_t ks[512];
+    size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
+    dynsess__aead_tag(ks, ad, ad_len, ct, n, want);
+    ok = dynsess_ct_equal(want, tag, sizeof want);
+    dynsess__cwipe(want, sizeof want);
+    if (!ok) {                       /* nothing written to pt */
+        dynsess__cwipe(ks, sizeof ks);
+        dynsess__cwipe(s, sizeof s);
+        return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
+                             "aead: authentication tag mismatch");
+    }
+    dynsess__chacha20_aead_body(s, ks, head, ct, n, pt);
+    dynsess__cwipe(ks, sizeof ks);
+    dynsess__cwipe(s, sizeof s);
+#endif
     return DYNSESS_OK;
 }
 
@@ -862,7 +1118,7 @@ DYNSESS_DEF void dynsess_xchacha20poly1305_seal(const uint8_t key[DYNSESS_XCHACH
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess_chacha20poly1305_seal(subkey, n12, ad, ad_len, pt, n, ct, tag);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
 }
 
 /* CT: depends on ad_len and n only. */
@@ -874,7 +1130,7 @@ DYNSESS_DEF dynsess_status dynsess_xchacha20poly1305_open(
     dynsess_status rc;
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     rc = dynsess_chacha20poly1305_open(subkey, n12, ad, ad_len, ct, n, tag, pt, err);
-    dynsess_wipe(subkey, sizeof subkey);
+    dynsess__cwipe(subkey, sizeof subkey);
     return rc;
 }
 

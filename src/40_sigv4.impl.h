@@ -369,11 +369,51 @@ static const unsigned char dynsess__sigv4_ltab[256] = {
 };
 /* 32 bytes -> 64 lower-case hex digits + NUL */
 static void dynsess__sigv4_hex32(const uint8_t *d, char *o) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
+    /* SWAR, 4 bytes -> 8 digits: spread each byte into a 16-bit lane as
+       (high nibble, low nibble), then nibble n -> '0' + n + (n > 9) * 39 */
+    int i;
+    for (i = 0; i < 32; i += 4) {
+        uint32_t v;
+        uint64_t x, n, gt9;
+        memcpy(&v, d + i, 4);
+        x = ((uint64_t)v | ((uint64_t)v << 16)) & 0x0000FFFF0000FFFFu;
+        x = (x | (x << 8)) & 0x00FF00FF00FF00FFu;
+        n = ((x >> 4) & 0x000F000F000F000Fu) | ((x & 0x000F000F000F000Fu) << 8);
+        gt9 = ((n + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+        n += 0x3030303030303030u + gt9 * 39;
+        memcpy(o + 2 * i, &n, 8);
+    }
+#else
     uint8_t b[32];
     int i;
     memcpy(b, d, 32); /* a local copy: the char stores below cannot alias it */
     for (i = 0; i < 32; i++) memcpy(o + 2 * i, dynsess__sigv4_hexpairs + 2 * b[i], 2);
+#endif
     o[64] = 0;
+}
+/* CT compare of n bytes, a word at a time. CT: time depends on n only. */
+static int dynsess__sigv4_ct_eq(const void *a, const void *b, size_t n) {
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    uint64_t d = 0, u, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { memcpy(&u, x + i, 8); memcpy(&v, y + i, 8); d |= u ^ v; }
+    for (; i < n; i++) d |= (uint64_t)(x[i] ^ y[i]);
+    return d == 0;
+}
+/* Lower-cases n bytes of a validated header name (ASCII 0x21..0x7e) into dst. */
+static void dynsess__sigv4_lower_name(char *dst, const char *src, size_t n) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, ge_a, gt_z;
+        memcpy(&v, src + i, 8);
+        ge_a = v + ones * (0x80 - 'A'); /* high bit set where byte >= 'A' */
+        gt_z = v + ones * (0x80 - 'Z' - 1); /* high bit set where byte > 'Z' */
+        v |= ((ge_a ^ gt_z) & highs) >> 2; /* 'A'..'Z' gain 0x20 */
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = (char)dynsess__sigv4_ltab[(unsigned char)src[i]];
 }
 /* SHA-256 of non-secret text (no wipe of the context). */
 static void dynsess__sigv4_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA256_SIZE]) {
@@ -568,9 +608,12 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         return dynsess__fail(err, DYNSESS_E_LIMIT, DYNSESS_NO_OFFSET, "sigv4: credentials too long");
     if (!method || !*method || strlen(method) > 32)
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or bad method");
-    if (!dynsess__sigv4_name_ok(req->region, DYNSESS_AWS_REGION_MAX))
+    /* names equal to the cached key's were validated when it was derived */
+    if (!(s->key_valid && req->region && !strcmp(req->region, s->key_region)) &&
+        !dynsess__sigv4_name_ok(req->region, DYNSESS_AWS_REGION_MAX))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or invalid region");
-    if (!dynsess__sigv4_name_ok(req->service, 63))
+    if (!(s->key_valid && req->service && !strcmp(req->service, s->key_service)) &&
+        !dynsess__sigv4_name_ok(req->service, 63))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: missing or invalid service");
     if (req->header_count > DYNSESS_SIGV4_MAX_HEADERS || (req->header_count && !req->headers))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "sigv4: more than %d headers",
@@ -818,13 +861,10 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
             w.n--; /* drop the '\n': join repeated headers with ',' */
             dynsess__sigv4_putc(&w, ',');
         } else {
-            size_t c;
             if (h->name.len > w.cap - w.n) { w.over = 1; break; }
             {   /* locals: a char store may alias w, so don't index through it */
-                char *dst = w.p + w.n;
-                const unsigned char *src = (const unsigned char *)h->name.ptr;
                 size_t len = h->name.len;
-                for (c = 0; c < len; c++) dst[c] = (char)dynsess__sigv4_ltab[src[c]];
+                dynsess__sigv4_lower_name(w.p + w.n, h->name.ptr, len);
                 nameoff[i] = w.n;
                 w.n += len;
             }
@@ -865,7 +905,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
     if (!(s->key_valid && !memcmp(s->key_date, out->amz_date, 8) &&
           !strcmp(s->key_region, req->region) && !strcmp(s->key_service, req->service) &&
           s->key_secret_len == creds->secret_access_key.len &&
-          dynsess_ct_equal(s->key_secret, creds->secret_access_key.ptr, s->key_secret_len))) {
+          dynsess__sigv4_ct_eq(s->key_secret, creds->secret_access_key.ptr, s->key_secret_len))) {
         uint8_t k[DYNSESS_SHA256_SIZE], kin[4 + DYNSESS_AWS_SECRET_MAX];
         memcpy(kin, "AWS4", 4);
         memcpy(kin + 4, creds->secret_access_key.ptr, creds->secret_access_key.len);

@@ -98,27 +98,29 @@ static int dynsess__ddb_streq_ci(const char *a, const char *b) {
    through: callers give UTF-8 (our own JSON text, ids, names). */
 static dynsess_status dynsess__ddb_jstr(dynsess_buf *b, const char *s, size_t n, dynsess_error *err) {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i, start = 0;
     dynsess_status rc;
+    if ((rc = dynsess_buf_reserve(b, n + 2, err))) return rc; /* the common case: nothing to escape */
     if ((rc = dynsess_buf_append(b, "\"", 1, err))) return rc;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t elen = 0;
-        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; elen = 2; }
-        else if (c == '\n') { esc[0] = '\\'; esc[1] = 'n'; elen = 2; }
-        else if (c == '\r') { esc[0] = '\\'; esc[1] = 'r'; elen = 2; }
-        else if (c == '\t') { esc[0] = '\\'; esc[1] = 't'; elen = 2; }
-        else if (c < 0x20) {
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+        size_t elen = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        esc[0] = '\\';
+        if (c == '"' || c == '\\') esc[1] = (char)c;
+        else if (c == '\n') esc[1] = 'n';
+        else if (c == '\r') esc[1] = 'r';
+        else if (c == '\t') esc[1] = 't';
+        else {
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
             esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; elen = 6;
         }
-        if (!elen) { run++; continue; }
-        if (run && (rc = dynsess_buf_append(b, s + i - run, run, err))) return rc;
-        run = 0;
+        if (i > start && (rc = dynsess_buf_append(b, s + start, i - start, err))) return rc;
         if ((rc = dynsess_buf_append(b, esc, elen, err))) return rc;
+        start = i + 1;
     }
-    if (run && (rc = dynsess_buf_append(b, s + n - run, run, err))) return rc;
+    if (n > start && (rc = dynsess_buf_append(b, s + start, n - start, err))) return rc;
     return dynsess_buf_append(b, "\"", 1, err);
 }
 

@@ -132,8 +132,9 @@ DYNSESS_DEF dynsess_status dynsess_load(dynsess_ctx *ctx, const char *cookie_hea
    before the write, so nothing was written), E_COOKIE_SIZE (the
    Set-Cookie would exceed max_cookie_len: nothing written, nothing
    truncated), E_LIMIT (session JSON over max_session_len), E_CONFLICT,
-   E_EXISTS, E_NOMEM, E_RANDOM, store failures. After an error the session
-   is unchanged and may be saved again. */
+   E_EXISTS, E_NOMEM, E_RANDOM, store failures. After an error nothing was
+   sent and the session may be saved again (after a conflict merge it holds
+   the merged data; after regenerate the old record may already be gone). */
 DYNSESS_DEF dynsess_status dynsess_save(dynsess_ctx *ctx, dynsess_session *s, char *set_cookie,
                                         size_t cap, size_t *out_len, dynsess_error *err);
 /* Logout: deletes the record from the store, empties the dict and puts a

@@ -643,8 +643,10 @@ static dynsess_status dynsess__sess_commit(dynsess_ctx *ctx, dynsess_session *s,
     }
     if (cur) dynsess__sess_buf_swap(&s->orig, cur);
     s->expires_at = expires_at;
+    /* stores number records 1 at creation, +1 per save (DynamoDB items written
+       by other software may start at 0) */
     if (was_new) s->version = 1;
-    else if (s->version) s->version++;
+    else if (!ctx->self_contained) s->version++;
     s->is_new = 0;
     s->stale = 0;
     s->reason[0] = 0;
@@ -819,7 +821,7 @@ DYNSESS_DEF dynsess_status dynsess_save(dynsess_ctx *ctx, dynsess_session *s, ch
             w.version = s->version;
             w.is_new = 0;
             rc = dynsess__sess_write(ctx, &w, now, &tok, &e);
-            if (rc == DYNSESS_OK && !ctx->self_contained && s->version) s->version++;
+            if (rc == DYNSESS_OK && !ctx->self_contained) s->version++;
         }
         if (rc == DYNSESS_E_NOTFOUND) {
             rc = dynsess__sess_dropped(ctx, s, set_cookie, cap, out_len, err);

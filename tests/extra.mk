@@ -48,3 +48,22 @@ EXTRA_TESTS += $(BUILD)/extra/test_json_portable
 $(BUILD)/extra/test_json_portable: tests/test_json.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__JSON_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
+
+# @session (helper "session"): the Cookie header libFuzzer harness (clang fuzzer+ASan+UBSan),
+# run bounded by tests/integration/fuzz_cookie_header.sh.
+EXTRA_TESTS += $(BUILD)/fuzz/fuzz_cookie_header
+$(BUILD)/fuzz/fuzz_cookie_header: tests/fuzz/fuzz_cookie_header.c dynsess.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(STD) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I. $< -o $@
+
+# @sigv4 (helper "sigv4"): the SigV4 suites again on the BearSSL crypto backend (the signer
+# clones the keyed HMAC context through the public API, whatever its layout).
+EXTRA_TESTS += $(BUILD)/extra/test_sigv4_bearssl
+$(BUILD)/extra/test_sigv4_bearssl: tests/test_sigv4.c dynsess.h tests/tt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS_USE_BEARSSL -I. -Itests $< -o $@ -lbearssl $(LDLIBS)
+# @sigv4: and with the portable (table) hex encoder, as big-endian builds use it.
+EXTRA_TESTS += $(BUILD)/extra/test_sigv4_portable
+$(BUILD)/extra/test_sigv4_portable: tests/test_sigv4.c dynsess.h tests/tt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__SIGV4_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)

@@ -208,6 +208,46 @@ TT_TEST(crc32_vectors) {
     EXPECT_EQ_INT(dynsess_crc32("{}", 2), 2745614147u);
 }
 
+TT_TEST(crc32_fast_matches) {
+    /* the clients' slicing-by-8 path against the reference, every length and alignment */
+    static uint32_t t[8][256];
+    uint8_t buf[300];
+    size_t n, off, i;
+    uint32_t x = 12345;
+    dynsess__crc32_tables(t);
+    for (i = 0; i < sizeof buf; i++) { x = x * 1103515245u + 12345u; buf[i] = (uint8_t)(x >> 16); }
+    for (off = 0; off < 8; off++)
+        for (n = 0; n + off <= sizeof buf; n += (n < 40 ? 1 : 37))
+            if (dynsess__crc32_fast((const uint32_t(*)[256])t, buf + off, n) != dynsess_crc32(buf + off, n)) {
+                EXPECT_EQ_INT(dynsess__crc32_fast((const uint32_t(*)[256])t, buf + off, n), dynsess_crc32(buf + off, n));
+                return;
+            }
+    EXPECT_EQ_INT(dynsess__crc32_fast((const uint32_t(*)[256])t, "123456789", 9), 0xCBF43926u);
+}
+
+TT_TEST(json_string_escape) {
+    /* every byte 0..255 except invalid UTF-8 lead bytes: escaped, parses back to the same bytes */
+    char in[200];
+    size_t n = 0, i;
+    dynsess_buf b;
+    dynsess_doc *doc = 0;
+    dynsess_value *v = 0;
+    dynsess_error err;
+    for (i = 0; i < 128; i++) in[n++] = (char)i;
+    memcpy(in + n, "\xc3\xa9\xf0\x9f\x98\x80\"\\end", 12);
+    n += 12;
+    dynsess_buf_init(&b, 0);
+    ASSERT_OK(dynsess__ddb_jstr(&b, in, n, &err), &err);
+    EXPECT(strstr(b.ptr, "\\u0001") != 0);
+    EXPECT(strstr(b.ptr, "\\n") != 0);
+    ASSERT_OK(dynsess_doc_new(0, &doc, &err), &err);
+    ASSERT_OK(dynsess_json_parse(doc, b.ptr, b.len, 0, &v, &err), &err);
+    EXPECT_EQ_INT(dynsess_value_str(v).len, n);
+    EXPECT(dynsess_value_str(v).len == n && memcmp(dynsess_value_str(v).ptr, in, n) == 0);
+    dynsess_doc_free(doc);
+    dynsess_buf_free(&b);
+}
+
 TT_TEST(http_date_parse) {
     int64_t t = 0;
     EXPECT(dynsess__ddb_parse_http_date(dynsess_cstr("Sun, 06 Nov 1994 08:49:37 GMT"), &t));
@@ -984,7 +1024,7 @@ TT_TEST(store_thread_safe) {
 }
 
 static const tt_case tt_cases[] = {
-    TT_CASE(crc32_vectors), TT_CASE(http_date_parse), TT_CASE(number_parse),
+    TT_CASE(crc32_vectors), TT_CASE(crc32_fast_matches), TT_CASE(json_string_escape), TT_CASE(http_date_parse), TT_CASE(number_parse),
     TT_CASE(call_signs_and_returns_body), TT_CASE(retries_then_succeeds), TT_CASE(retry_kinds),
     TT_CASE(never_retried), TT_CASE(error_body_variants), TT_CASE(retries_are_bounded),
     TT_CASE(retry_config_and_time_budget), TT_CASE(clock_skew_corrected_once), TT_CASE(client_config_errors),

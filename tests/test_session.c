@@ -725,6 +725,29 @@ TT_TEST(regenerate_keeps_data_new_id) {
     ts_stop(&f);
 }
 
+TT_TEST(save_twice_in_one_request) {
+    ts_fix f;
+    dynsess_error err;
+    dynsess_session *s = 0;
+    ts_init(&f);
+    ASSERT_OK(ts_start(&f, &err), &err);
+    ASSERT_OK(dynsess_load(f.ctx, 0, 0, &s, &err), &err);
+    EXPECT_OK(dynsess_session_set_int(s, "a", 1, &err), &err);
+    ASSERT_OK(ts_save(&f, s, &err), &err);      /* create */
+    EXPECT_OK(dynsess_session_set_int(s, "a", 2, &err), &err);
+    ASSERT_OK(ts_save(&f, s, &err), &err);      /* update with the version it created */
+    EXPECT_OK(dynsess_session_set_int(s, "a", 3, &err), &err);
+    ASSERT_OK(ts_save(&f, s, &err), &err);
+    EXPECT_EQ_INT(f.proxy.saves, 3);            /* no conflict round trips */
+    EXPECT_EQ_INT(f.proxy.loads, 0);
+    dynsess_release(s);
+    ts_cookie_from_sc(&f);
+    ASSERT_OK(ts_load(&f, &s, &err), &err);
+    EXPECT_EQ_INT(ts_get_int(s, "a"), 3);
+    dynsess_release(s);
+    ts_stop(&f);
+}
+
 /* Reads the stored JSON for id straight from the memory store. */
 static void ts_stored(ts_fix *f, const char *id, char *out, size_t cap) {
     dynsess_record r;
@@ -845,26 +868,50 @@ TT_TEST(conflict_retries_are_bounded) {
     ts_stop(&f);
 }
 
+/* ---- logger capture ------------------------------------------------------------ */
+typedef struct ts_log { int n, warnings; char all[2048]; } ts_log;
+static void ts_log_fn(void *user, dynsess_log_level level, const char *msg) {
+    ts_log *l = (ts_log *)user;
+    size_t used = strlen(l->all);
+    l->n++;
+    if (level == DYNSESS_LOG_WARN) l->warnings++;
+    snprintf(l->all + used, sizeof l->all - used, "%s\n", msg);
+}
+
 TT_TEST(destroyed_meanwhile_is_not_resurrected) {
     ts_fix f;
     dynsess_error err;
     dynsess_session *a = 0, *b = 0;
     char id[64];
+    ts_log lg;
+    memset(&lg, 0, sizeof lg);
     ts_init(&f);
+    f.desc.logger.func = ts_log_fn;
+    f.desc.logger.user = &lg;
     ASSERT_OK(ts_start(&f, &err), &err);
     ts_make_session(&f, "1", id);
     snprintf(f.cookie, sizeof f.cookie, "session=%s", id);
     ASSERT_OK(ts_load(&f, &a, &err), &err);
     ASSERT_OK(ts_load(&f, &b, &err), &err);
     ASSERT_OK(dynsess_destroy(f.ctx, b, f.sc, sizeof f.sc, &f.sc_len, &err), &err);
+    EXPECT_EQ_INT(lg.n, 0);
     EXPECT_OK(dynsess_session_set_int(a, "k", 2, &err), &err);
     ASSERT_OK(ts_save(&f, a, &err), &err);
     EXPECT(strstr(f.sc, "Max-Age=0") != 0);
     EXPECT_EQ_STR(dynsess_session_reason(a),
                   "session: destroyed by another request, changes dropped");
     EXPECT_EQ_INT(dynsess_store_memory_count(f.mem), 0);
+    EXPECT_EQ_INT(lg.warnings, 1);
+    EXPECT(strstr(lg.all, "destroyed by another request") != 0);
     dynsess_release(a);
     dynsess_release(b);
+    /* the old cookie: a debug line with the reason, never the cookie value */
+    ASSERT_OK(ts_load(&f, &a, &err), &err);
+    EXPECT(dynsess_session_is_new(a));
+    EXPECT_EQ_INT(lg.n, 2);
+    EXPECT(strstr(lg.all, "memory: no such session") != 0);
+    EXPECT(strstr(lg.all, id) == 0);
+    dynsess_release(a);
     ts_stop(&f);
 }
 
@@ -1228,6 +1275,7 @@ static const tt_case tt_cases[] = {
     TT_CASE(touch_after_without_store_touch),
     TT_CASE(stale_record_is_rewritten),
     TT_CASE(regenerate_keeps_data_new_id),
+    TT_CASE(save_twice_in_one_request),
     TT_CASE(conflict_merge_interleaved),
     TT_CASE(conflict_retries_are_bounded),
     TT_CASE(destroyed_meanwhile_is_not_resurrected),

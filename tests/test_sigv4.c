@@ -802,7 +802,36 @@ TT_TEST(region_and_endpoint) {
     EXPECT_EQ_INT(dynsess_url_parse("h:80", &ep, &err), DYNSESS_E_CONFIG);
 }
 
+/* the SWAR helpers of the hot path agree with the plain ones on every input shape */
+TT_TEST(fast_helpers) {
+    uint8_t d[32];
+    char a[65], b[65], name[64], low[64];
+    unsigned x = 12345;
+    int r, i, c;
+    for (r = 0; r < 2000; r++) {
+        for (i = 0; i < 32; i++) { x = x * 1103515245u + 12345u; d[i] = (uint8_t)(x >> 16); }
+        if (r < 256) memset(d, r, sizeof d);
+        dynsess__sigv4_hex32(d, a);
+        dynsess_hex_encode(d, 32, b);
+        if (strcmp(a, b)) { TT__FAIL("hex32 %s != %s", a, b); break; }
+    }
+    for (c = 0x21; c < 0x7f; c++) {
+        if (c == ':') continue;
+        for (i = 0; i < 19; i++) name[i] = (char)(i % 3 ? c : 'Q');
+        dynsess__sigv4_lower_name(low, name, 19);
+        for (i = 0; i < 19; i++)
+            if (low[i] != (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i])) {
+                TT__FAIL("lower_name of 0x%02x", c);
+                break;
+            }
+    }
+    EXPECT(dynsess__sigv4_ct_eq("abcdefghijk", "abcdefghijk", 11));
+    EXPECT(!dynsess__sigv4_ct_eq("abcdefghijk", "abcdefghijK", 11));
+    EXPECT(!dynsess__sigv4_ct_eq("Abcdefghijk", "abcdefghijk", 11));
+}
+
 static const tt_case tt_cases[] = {
+    TT_CASE(fast_helpers),
     TT_CASE(aws_c_auth_v4_suite),  TT_CASE(dynamodb_botocore_cases), TT_CASE(botocore_aws4_testsuite),
     TT_CASE(signing_key_cache),    TT_CASE(sign_rejects_bad_input),  TT_CASE(canonical_details),
     TT_CASE(time_format_and_parse), TT_CASE(credentials_from_env),   TT_CASE(region_and_endpoint),

@@ -451,8 +451,22 @@ static int cmd_sign(int argc, char **argv) {
         ret = cli_fail(strstr(err.msg, "AWS_REGION") ? "%s" : "%s (set AWS_REGION or pass --region)", err.msg);
         goto done;
     }
+    /* --url: scheme://authority is parsed by the library; the path and query
+       are signed exactly as given (as they go on the wire) */
+    char base[DYNSESS_URL_HOST_MAX + 32];
+    const char *url_path = 0, *url_query = 0;
     if (url) {
-        if (dynsess_url_parse(url, &ep, &err) != DYNSESS_OK) { ret = cli_fail("--url: %s", err.msg); goto done; }
+        const char *auth = strstr(url, "://");
+        const char *slash = auth ? strpbrk(auth + 3, "/?") : 0;
+        size_t bl = slash ? (size_t)(slash - url) : strlen(url);
+        if (bl >= sizeof base) { ret = cli_usage_error("sign ", "--url: host part too long"); goto done; }
+        memcpy(base, url, bl);
+        base[bl] = 0;
+        if (slash) {
+            url_path = slash;
+            url_query = strchr(slash, '?');
+        }
+        if (dynsess_url_parse(base, &ep, &err) != DYNSESS_OK) { ret = cli_fail("--url: %s", err.msg); goto done; }
     } else if (dynsess_aws_endpoint(service, region, 0, &ep, &err) != DYNSESS_OK) {
         ret = cli_fail("%s", err.msg);
         goto done;
@@ -507,20 +521,18 @@ static int cmd_sign(int argc, char **argv) {
         ret = cli_usage_error("sign ", "--date: %s", err.msg);
         goto done;
     }
-    char path[DYNSESS_URL_PATH_MAX + 2];
-    snprintf(path, sizeof path, "%s", ep.path[0] ? ep.path : "/");
-    /* dynsess_url_parse refuses a query; a path with '?' is split here for --url */
-    const char *query = "";
-    if (url) {
-        const char *qm = strchr(url, '?');
-        if (qm) query = qm + 1;
+    dynsess_str path = dynsess_cstr("/"), query = dynsess_cstr("");
+    if (url_path && url_path[0] == '/') {
+        path.ptr = url_path;
+        path.len = url_query ? (size_t)(url_query - url_path) : strlen(url_path);
     }
+    if (url_query) query = dynsess_cstr(url_query + 1);
 
     dynsess_sigv4_request req;
     memset(&req, 0, sizeof req);
     req.method = method;
-    req.path = dynsess_cstr(path);
-    req.query = dynsess_cstr(query);
+    req.path = path;
+    req.query = query;
     req.headers = h;
     req.header_count = nh;
     req.payload.ptr = body ? body : "";

@@ -82,7 +82,7 @@ static char *make_session(size_t target, size_t *len) { /* ~4 KB: a busy session
         if (i) put(&b, ",");
         putf(&b, "{\"sku\":\"SKU-%05ld\",\"qty\":%ld,\"name\":\"", (long)rnd(99999), (long)rnd(9) + 1);
         put_word(&b);
-        putf(&b, "\",\"price\":%ld.%02ld,\"gift\":", (long)rnd(500), (long)rnd(100));
+        putf(&b, "\",\"price\":%ld.%02ld,\"gift\":", (long)rnd(500), (long)(rnd(50) * 2 + 1));
         put(&b, rnd(2) ? "true}" : "false}");
         i++;
     }
@@ -98,13 +98,13 @@ static char *make_document(size_t target, size_t *len) { /* ~64 KB: records */
     while (b.n < target - 300) {
         if (i) put(&b, ",");
         putf(&b, "{\"id\":%ld,\"score\":%ld.", i, (long)rnd(1000));
-        putf(&b, "%03ld,\"big\":%ld%06ld,\"title\":\"", (long)rnd(1000), (long)rnd(1000000));
+        putf(&b, "%03ld,\"big\":%ld%06ld,\"title\":\"", (long)(rnd(500) * 2 + 1), (long)rnd(1000000) + 1);
         put_word(&b);
         put(&b, " ");
         put_word(&b);
         putf(&b, "\",\"tags\":[\"t%ld\",\"t%ld\"],\"ok\":", (long)rnd(50), (long)rnd(50));
         put(&b, rnd(3) ? "true" : "null");
-        putf(&b, ",\"ratio\":%ld.%ld", (long)rnd(10), (long)rnd(1000000));
+        putf(&b, ",\"ratio\":%ld.%ld", (long)rnd(10), (long)(rnd(500000) * 2 + 1));
         put(&b, "}");
         i++;
     }
@@ -238,7 +238,8 @@ int main(void) {
         /* sanity: our output is the (already compact) input, byte for byte */
         ours_write(&c);
         if (c.out.len != c.len || memcmp(c.out.ptr, c.src, c.len))
-            printf("note: payload %d does not write back byte-identical\n", k);
+            printf("note: payload %d does not write back byte-identical (%lu vs %lu bytes)\n", k,
+                   (unsigned long)c.out.len, (unsigned long)c.len);
         {
             op_fn parse[3], write[3];
             parse[0] = ours_parse; parse[1] = cjson_parse; parse[2] = jansson_parse;

@@ -41,6 +41,7 @@
        @sigv4      AWS Signature Version 4 signer, credentials, endpoints
        @transport  HTTP transport callback; plain-HTTP and libcurl transports
        @store      store vtable; >memory, >cookie (sealed), >dynamodb
+                   (client dynsess_ddb_*, store, dynsess_store_from_env)
        @session    session dict, Cookie header parsing, request cycle
 
    COMPILE-TIME OPTIONS
@@ -58,15 +59,23 @@
                                 ChaCha20, Poly1305 from BearSSL; link
                                 -lbearssl
        DYNSESS_CRYPTO_PORTABLE  (implementation only) no SHA-NI/SIMD code
-       DYNSESS_WITH_CURL        (implementation only) the libcurl transport;
-                                link -lcurl
-       The implementation needs POSIX declarations (sockets, getrandom):
-       include dynsess.h with DYNSESS_IMPLEMENTATION before other headers,
-       or compile that file with -D_POSIX_C_SOURCE=200809L (or _GNU_SOURCE).
+       DYNSESS_WITH_CURL        (implementation only) the libcurl transport
+                                (https to AWS); link -lcurl
+       DYNSESS_NO_PLAIN_TRANSPORT (implementation only) leave out the
+                                plain-HTTP socket transport
+       DYNSESS_SIGV4_SCRATCH    (everywhere) bytes of the signer's scratch
+                                for canonical requests (default in @sigv4)
+       The implementation needs POSIX declarations (sockets, getaddrinfo,
+       getrandom): compile that file with -D_POSIX_C_SOURCE=200809L (or
+       _GNU_SOURCE, or -std=gnu99, or as C++). Under strict -std=c99 without
+       them the plain transport accepts IP literals and "localhost" only.
 
    THREADS AND LIFETIMES
-       No global mutable state except a once-computed CPU feature flag for
-       SHA-NI/SIMD (benign: every thread computes the same value).
+       Global mutable state: only (1) the CPU-feature word for SHA-NI/SSE2/
+       AVX2, computed once and cached atomically (every thread computes the
+       same value), and (2) with DYNSESS_WITH_CURL, a flag guarding
+       curl_global_init: create the first curl transport before starting
+       threads.
        dynsess_ctx: dynsess_setup .. dynsess_shutdown; read-only after
        setup, so many threads may run requests on one ctx, given a
        thread-safe store (memory store with thread_safe = 1; the cookie
@@ -303,14 +312,21 @@ DYNSESS_DEF dynsess_status dynsess_doc_new(const dynsess_allocator *alloc, dynse
 /* Frees the document and every value in it. doc may be 0. */
 DYNSESS_DEF void dynsess_doc_free(dynsess_doc *doc);
 
-/* Parses len bytes of src into doc; *root is borrowed until doc is freed.
-   Strict RFC 8259. Errors: E_JSON (message gives the byte offset), E_DEPTH,
-   E_LIMIT, E_NOMEM. opts may be 0. */
+/* Parses len bytes of src into doc; *root is borrowed until doc is freed
+   (src is copied: the caller may free it right away). Strict RFC 8259;
+   duplicate keys: the last value wins, at the first key's position; a number
+   beyond the double range (1e999) is an E_JSON error. Errors: E_JSON (message
+   and err->offset give the byte offset), E_DEPTH, E_LIMIT, E_NOMEM, E_ARG. On
+   error *root is 0 and doc is as before the call. opts may be 0. Not
+   thread-safe for one doc; different docs are independent. */
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,
                                               const dynsess_json_opts *opts, dynsess_value **root,
                                               dynsess_error *err);
-/* Appends the compact serialization of v to out. Doubles print so that they
-   parse back to the same double. Errors: E_NOMEM, E_LIMIT (out->limit). */
+/* Appends the compact serialization of v (0 writes null) to out. Doubles
+   print so that they parse back to the same double, always with '.' or an
+   exponent ("1.0"); strings escape only '"', '\\' and control characters.
+   No recursion. Errors: E_NOMEM, E_LIMIT (out->limit), E_ARG; on error out is
+   unchanged. Reads v only: several threads may write the same tree at once. */
 DYNSESS_DEF dynsess_status dynsess_json_write(const dynsess_value *v, dynsess_buf *out,
                                               dynsess_error *err);
 
@@ -336,7 +352,9 @@ DYNSESS_DEF const dynsess_value *dynsess_object_value_at(const dynsess_value *ob
 /* Member named key, or 0. */
 DYNSESS_DEF const dynsess_value *dynsess_object_get(const dynsess_value *obj, const char *key,
                                                     size_t key_len);
-/* 1 if a and b are the same JSON value (objects compare as unordered maps). */
+/* 1 if a and b are the same JSON value (objects compare as unordered maps;
+   INT 1 and REAL 1.0 differ; 0.0 equals -0.0). Values nested deeper than 32
+   levels use a heap stack from the default allocator: if that fails, 0. */
 DYNSESS_DEF int dynsess_value_equal(const dynsess_value *a, const dynsess_value *b);
 
 /* ---- building values: allocated in doc; return 0 only on E_NOMEM -------- */
@@ -349,12 +367,15 @@ DYNSESS_DEF dynsess_value *dynsess_value_new_real(dynsess_doc *doc, double d);
 DYNSESS_DEF dynsess_value *dynsess_value_new_string(dynsess_doc *doc, const char *s, size_t len);
 DYNSESS_DEF dynsess_value *dynsess_value_new_array(dynsess_doc *doc);
 DYNSESS_DEF dynsess_value *dynsess_value_new_object(dynsess_doc *doc);
-/* Deep copy of v (from any doc) into doc. */
+/* Deep copy of v (from any doc) into doc; 0 on E_NOMEM. */
 DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_value *v);
-/* Appends val (which must belong to doc) to arr. */
+/* Appends val (which must belong to doc, and must not contain arr) to arr.
+   Errors: E_ARG, E_TYPE (arr is not an array), E_NOMEM (arr unchanged). */
 DYNSESS_DEF dynsess_status dynsess_array_push(dynsess_doc *doc, dynsess_value *arr,
                                               dynsess_value *val, dynsess_error *err);
-/* Sets obj[key] = val (val must belong to doc), replacing an existing member. */
+/* Sets obj[key] = val (val must belong to doc, and must not contain obj),
+   replacing an existing member in place; the key is copied. Errors: E_ARG
+   (also: key not valid UTF-8), E_TYPE, E_NOMEM (obj unchanged). */
 DYNSESS_DEF dynsess_status dynsess_object_set(dynsess_doc *doc, dynsess_value *obj, const char *key,
                                               size_t key_len, dynsess_value *val,
                                               dynsess_error *err);
@@ -368,9 +389,10 @@ DYNSESS_DEF void dynsess_value_clear(dynsess_value *v);
             XChaCha20-Poly1305 AEAD
    Does: no allocation; contexts are caller-owned plain structs (memcpy
    clones them). Assumes: sizes fixed in prototypes; timing depends on
-   lengths only (each function has a "CT:" note). SHA-256 uses x86 SHA-NI
-   and ChaCha20 uses SSE2/AVX2 when the CPU has them (checked at run time;
-   DYNSESS_CRYPTO_PORTABLE forces the portable code). With
+   lengths only (each function has a "CT:" note). SHA-256 uses x86 SHA-NI,
+   ChaCha20 SSE2/AVX2 and Poly1305 AVX2 when the CPU has them (checked at
+   run time; DYNSESS_CRYPTO_PORTABLE, implementation only, compiles the
+   portable C code alone). With
    DYNSESS_USE_BEARSSL (set it EVERYWHERE: it changes the context structs;
    link -lbearssl) SHA-256, HMAC, ChaCha20 and the AEAD's Poly1305 come
    from BearSSL.
@@ -681,7 +703,8 @@ typedef struct dynsess_sigv4_result {
 } dynsess_sigv4_result;
 
 /* The signer: caller-owned (large, ~20 KiB: embed it or allocate it);
-   init before use, wipe after. Not thread-safe: one per thread. */
+   init before use, wipe after (it holds a copy of the last secret and the
+   keyed signing state). Not thread-safe: one per thread, or a lock. */
 typedef struct dynsess_sigv4_signer {
     /* read-only counters for tests and metrics */
     unsigned long signatures;       /* successful signs                    */
@@ -716,8 +739,10 @@ DYNSESS_DEF void dynsess_sigv4_signer_wipe(dynsess_sigv4_signer *s);
    The signed headers are all of req->headers plus x-amz-date and (unless
    OMIT_TOKEN) x-amz-security-token. No allocation.
    Errors: E_ARG (missing method/region/service/Host header, header or
-   parameter count over its max, bad payload_hash, a header named
-   X-Amz-Date or Authorization), E_CREDENTIALS (empty key id or secret),
+   parameter count over its max, bad payload_hash, an invalid header name,
+   a header the signer adds itself: Authorization, X-Amz-Date, and
+   X-Amz-Security-Token / x-amz-content-sha256 when it adds those; a time
+   before 1970), E_CREDENTIALS (empty key id or secret),
    E_LIMIT (canonical request over DYNSESS_SIGV4_SCRATCH, secret over
    DYNSESS_AWS_SECRET_MAX, Authorization over DYNSESS_SIGV4_AUTH_MAX).
    Messages never contain the secret or the token. */
@@ -847,8 +872,9 @@ DYNSESS_DEF dynsess_status dynsess_transport_plain_new(const dynsess_transport_d
 
 /* libcurl transport (only if the implementation was compiled with
    DYNSESS_WITH_CURL; else E_UNSUPPORTED): http and https, TLS peer and
-   host verification always on, one CURL easy handle per transport so
-   connections are reused, timeouts. Calls curl_global_init once (not
+   host verification always on (a failed handshake or certificate gives
+   E_CONNECT), one CURL easy handle per transport so connections are
+   reused, timeouts, the same size cap. Calls curl_global_init once (not
    thread-safe on old libcurl: create the first one before starting
    threads). Free with dynsess_transport_free. */
 DYNSESS_DEF dynsess_status dynsess_transport_curl_new(const dynsess_transport_desc *desc,
@@ -928,6 +954,8 @@ DYNSESS_DEF void dynsess_store_close(dynsess_store *st);
    Eviction rule: a create that finds the store full first drops every
    expired record; if it is still full it evicts the record that expires
    soonest (ties: any of them). Updates, touches and loads never evict.
+   Besides, every create drops up to two expired records (amortized clean-up,
+   so no timer is needed); dynsess_store_memory_sweep drops them all.
    ---------------------------------------------------------------------- */
 typedef struct dynsess_memory_desc {
     size_t max_sessions;          /* 0 -> 10000: most records kept at once          */
@@ -2494,18 +2522,21 @@ static DYNSESS__UNUSED int dynsess__ps_grow_scratch(dynsess__parser *ps) {
     ps->heap_scratch = 1;
     return 1;
 }
-#define DYNSESS__PUSH_MEMBER(ps, k, kl, v)                                                   \
-    do {                                                                                      \
-        dynsess__member *m_;                                                                  \
-        if (DYNSESS__UNLIKELY((ps)->nscratch == (ps)->cap_scratch) && !dynsess__ps_grow_scratch(ps)) \
-            return dynsess__fail_nomem((ps)->err, "json");                                    \
-        m_ = &(ps)->scratch[(ps)->nscratch++];                                                \
-        m_->key = (k);                                                                        \
-        m_->key_len = (kl);                                                                   \
-        m_->val = (v);                                                                        \
+/* Pushes a member onto the scratch stack held in the locals sc / ns. */
+#define DYNSESS__PUSH_MEMBER(ps, k, kl, v)                                      \
+    do {                                                                         \
+        if (DYNSESS__UNLIKELY(ns == (ps)->cap_scratch)) {                       \
+            (ps)->nscratch = ns;                                                 \
+            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem((ps)->err, "json"); \
+            sc = (ps)->scratch;                                                  \
+        }                                                                        \
+        sc[ns].key = (k);                                                        \
+        sc[ns].key_len = (kl);                                                   \
+        sc[ns].val = (v);                                                        \
+        ns++;                                                                    \
     } while (0)
 
-static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_obj) {
+static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_obj, size_t start) {
     dynsess__pframe *f;
     if (DYNSESS__UNLIKELY(ps->nframes == ps->cap_frames)) {
         size_t nc = ps->cap_frames * 2;
@@ -2518,7 +2549,7 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
         ps->heap_frames = 1;
     }
     f = &ps->frames[ps->nframes++];
-    f->start = ps->nscratch;
+    f->start = start;
     f->is_obj = is_obj;
     f->seen = 0;
     f->dup = 0;
@@ -2541,6 +2572,8 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     dynsess_status rc;
     int after_comma = 0, is_obj = 0, dup = 0;
     uint64_t seen = 0;
+    dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
+    size_t ns = ps->nscratch;
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
@@ -2573,8 +2606,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
 
 value:
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e) return dynsess__json_unexpected(ps, p);
-    switch (*p) {
+    switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
     case '"':
         after_comma = 0;
         DYNSESS__NEW_VALUE();
@@ -2600,7 +2632,7 @@ value:
         seen = 0;
         dup = 0;
         is_obj = *p == '{';
-        if (!dynsess__ps_push_frame(ps, is_obj)) return dynsess__fail_nomem(ps->err, "json");
+        if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
         p++;
         DYNSESS__SKIP_WS(p, e);
         if (*p == (is_obj ? '}' : ']')) {
@@ -2685,8 +2717,8 @@ key:
 close: {
     /* the container on top of the frame stack is complete */
     dynsess__pframe *f = &ps->frames[ps->nframes - 1];
-    size_t n = ps->nscratch - f->start;
-    dynsess__member *m = ps->scratch + f->start;
+    size_t n = ns - f->start;
+    dynsess__member *m = sc + f->start;
     if (n > 0xFFFFFFFFu)
         return dynsess__fail(ps->err, DYNSESS_E_LIMIT, (size_t)(p - ps->src),
                              "json: more than 4294967295 members at offset %lu",
@@ -2715,7 +2747,7 @@ close: {
     }
     v->len = n;
     v->cap = (uint32_t)n;
-    ps->nscratch = f->start;
+    ns = f->start;
     ps->nframes--;
     if (ps->nframes) {
         is_obj = ps->frames[ps->nframes - 1].is_obj;
@@ -2732,7 +2764,7 @@ got:
         *root = v;
         return DYNSESS_OK;
     }
-    if (is_obj) ps->scratch[ps->nscratch - 1].val = v;
+    if (is_obj) sc[ns - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
     DYNSESS__SKIP_WS(p, e);
     if (*p == ',') {
@@ -2967,37 +2999,121 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_string(dynsess__writer *w, cons
     return DYNSESS_OK;
 }
 
-static DYNSESS__UNUSED dynsess_status dynsess__w_scalar(dynsess__writer *w, const dynsess_value *v) {
-    char tmp[40];
-    size_t n;
-    switch (v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL) {
-    case DYNSESS_JSON_BOOL:
-        return v->u.i ? dynsess__w_bytes(w, "true", 4) : dynsess__w_bytes(w, "false", 5);
-    case DYNSESS_JSON_INT:
-        n = dynsess__i64_text(v->u.i, tmp);
-        return dynsess__w_bytes(w, tmp, n);
-    case DYNSESS_JSON_REAL:
-        n = dynsess__double_text(v->u.d, tmp);
-        return dynsess__w_bytes(w, tmp, n);
-    case DYNSESS_JSON_STRING:
-        return dynsess__w_string(w, v->u.s, v->len, 1);
-    case DYNSESS_JSON_ARRAY:
-        return dynsess__w_bytes(w, "[]", 2);
-    case DYNSESS_JSON_OBJECT:
-        return dynsess__w_bytes(w, "{}", 2);
-    default:
-        return dynsess__w_bytes(w, "null", 4);
+/* Copies the plain prefix of the arena string s[0..n) (see dynsess__w_string:
+   whole 8-byte blocks are readable) to o in 8-byte blocks and returns its
+   length: n, or the offset of the first byte that needs escaping. o must have
+   n + 8 bytes of physical room. */
+static DYNSESS__UNUSED size_t dynsess__w_plain_blocks(const unsigned char *s, size_t n, char *o) {
+#ifdef DYNSESS__CTZ_BYTES
+    size_t done = 0;
+    for (;;) {
+        uint64_t x, m;
+        size_t rem = n - done;
+        memcpy(&x, s + done, 8);
+        m = dynsess__swar_special(x, 0);
+        if (rem < 8) m &= ((uint64_t)1 << (rem * 8)) - 1;
+        memcpy(o + done, &x, 8);
+        if (m) return done + DYNSESS__CTZ_BYTES(m);
+        if (rem <= 8) return n;
+        done += 8;
     }
+#else
+    (void)s; (void)n; (void)o;
+    return 0;
+#endif
 }
 
+/* Number of decimal digits of u. */
+static DYNSESS__UNUSED size_t dynsess__u64_len(uint64_t u) {
+    size_t n = 1;
+    while (u >= 10000) { u /= 10000; n += 4; }
+    if (u >= 1000) return n + 3;
+    if (u >= 100) return n + 2;
+    if (u >= 10) return n + 1;
+    return n;
+}
+
+/* The tree walk: an explicit stack of open containers, no recursion. The
+   write position lives in locals (p, wend: logical end within out->limit,
+   pend: physical end of the buffer) and is synced with w around calls. */
 static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const dynsess_value *v,
                                                       dynsess__wframe **stackp, size_t *capp,
                                                       int *heap) {
     size_t sp = 0;
     dynsess_status rc;
     dynsess__wframe *st = *stackp;
+    char *p = w->p, *wend = w->wend, *pend = w->pend;
+    const char *s;
+    size_t n;
+    char tail;
+#define DYNSESS__ROOM(k)                                                         \
+    do {                                                                         \
+        if (DYNSESS__UNLIKELY((size_t)(wend - p) < (size_t)(k))) {              \
+            w->p = p;                                                            \
+            rc = dynsess__w_more(w, (k));                                        \
+            if (rc) return rc;                                                   \
+            p = w->p; wend = w->wend; pend = w->pend;                            \
+        }                                                                        \
+    } while (0)
     for (;;) {
-        if (v && (v->type == DYNSESS_JSON_ARRAY || v->type == DYNSESS_JSON_OBJECT) && v->len) {
+        /* write v */
+        switch (v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL) {
+        case DYNSESS_JSON_STRING:
+            s = v->u.s;
+            n = v->len;
+            tail = 0;
+            goto string;
+        case DYNSESS_JSON_INT: {
+            uint64_t u = v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+            size_t nd = dynsess__u64_len(u), neg = v->u.i < 0;
+            char *q;
+            DYNSESS__ROOM(nd + neg);
+            if (neg) *p++ = '-';
+            q = p + nd;
+            while (u >= 100) {
+                unsigned r = (unsigned)(u % 100);
+                u /= 100;
+                q -= 2;
+                q[0] = dynsess__digits2[2 * r];
+                q[1] = dynsess__digits2[2 * r + 1];
+            }
+            if (u >= 10) {
+                q[-2] = dynsess__digits2[2 * u];
+                q[-1] = dynsess__digits2[2 * u + 1];
+            } else {
+                q[-1] = (char)('0' + u);
+            }
+            p += nd;
+            break;
+        }
+        case DYNSESS_JSON_REAL: {
+            char tmp[40];
+            size_t k = dynsess__double_text(v->u.d, tmp);
+            DYNSESS__ROOM(k);
+            memcpy(p, tmp, k);
+            p += k;
+            break;
+        }
+        case DYNSESS_JSON_BOOL:
+            if (v->u.i) {
+                DYNSESS__ROOM(4);
+                memcpy(p, "true", 4);
+                p += 4;
+            } else {
+                DYNSESS__ROOM(5);
+                memcpy(p, "false", 5);
+                p += 5;
+            }
+            break;
+        case DYNSESS_JSON_ARRAY:
+        case DYNSESS_JSON_OBJECT:
+            DYNSESS__ROOM(2);
+            if (!v->len) {
+                p[0] = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
+                p[1] = v->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                p += 2;
+                break;
+            }
             if (sp == *capp) {
                 size_t nc = *capp * 2;
                 dynsess__wframe *ns = (dynsess__wframe *)dynsess__alloc(&w->b->alloc, nc * sizeof *ns);
@@ -3011,40 +3127,68 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
             st[sp].c = v;
             st[sp].i = 0;
             sp++;
-            DYNSESS__W_NEED(w, 1);
-            *w->p++ = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
-        } else {
-            rc = dynsess__w_scalar(w, v);
-            if (rc) return rc;
+            *p++ = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
+            break;
+        default:
+            DYNSESS__ROOM(4);
+            memcpy(p, "null", 4);
+            p += 4;
+            break;
         }
+    next:
+        /* find the next value to write, closing finished containers */
         for (;;) {
             dynsess__wframe *f;
-            if (!sp) return DYNSESS_OK;
+            if (!sp) {
+                w->p = p;
+                return DYNSESS_OK;
+            }
             f = &st[sp - 1];
             if (f->i == f->c->len) {
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = f->c->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                DYNSESS__ROOM(1);
+                *p++ = f->c->type == DYNSESS_JSON_ARRAY ? ']' : '}';
                 sp--;
                 continue;
             }
             if (f->i) {
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = ',';
+                DYNSESS__ROOM(1);
+                *p++ = ',';
             }
             if (f->c->type == DYNSESS_JSON_OBJECT) {
-                const dynsess__member *m = &f->c->u.members[f->i];
-                rc = dynsess__w_string(w, m->key, m->key_len, 1);
-                if (rc) return rc;
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = ':';
+                const dynsess__member *m = &f->c->u.members[f->i++];
                 v = m->val;
-            } else {
-                v = f->c->u.items[f->i];
+                s = m->key;
+                n = m->key_len;
+                tail = ':';
+                goto string;
             }
-            f->i++;
+            v = f->c->u.items[f->i++];
             break;
         }
+        continue;
+    string:
+        /* s[0..n) is an arena string; tail (':' after a key, or 0) follows it */
+        DYNSESS__ROOM(n + 2 + (tail != 0));
+        *p++ = '"';
+        {
+            size_t k = (size_t)(pend - p) >= n + 9 ? dynsess__w_plain_blocks((const unsigned char *)s, n, p) : 0;
+            p += k;
+            if (k < n) {
+                w->p = p;
+                rc = dynsess__w_body(w, (const unsigned char *)s + k, (const unsigned char *)s + n);
+                if (rc) return rc;
+                p = w->p; wend = w->wend; pend = w->pend;
+                DYNSESS__ROOM(1 + (tail != 0));
+            }
+        }
+        *p++ = '"';
+        if (tail) {
+            *p++ = tail;
+            continue; /* now write the member's value, v */
+        }
+        goto next;
     }
+#undef DYNSESS__ROOM
 }
 
 DYNSESS_DEF dynsess_status dynsess_json_write(const dynsess_value *v, dynsess_buf *out,
@@ -4253,6 +4397,9 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
    with 32x32->64 multiplies (also under DYNSESS_CRYPTO_PORTABLE). */
 #if defined(__SIZEOF_INT128__) && !defined(DYNSESS_CRYPTO_PORTABLE)
 #define DYNSESS__POLY64 1
+#ifndef DYNSESS__POLY_AVX2_MIN
+#define DYNSESS__POLY_AVX2_MIN 256 /* bytes from which the AVX2 path pays off */
+#endif
 __extension__ typedef unsigned __int128 dynsess__u128;
 #endif
 
@@ -4278,6 +4425,132 @@ static void dynsess__poly64_mul(uint64_t h[3], const uint64_t r[3]) {
     h[1] += cy;
 }
 
+#ifdef DYNSESS__X86_SIMD
+/* AVX2 Poly1305 for whole 64-byte chunks (n a multiple of 64, n >= 128):
+   four lanes of 26-bit limbs, lane j takes blocks 4i+j; each step is
+   H = H r^4 + M, the last one multiplies the lanes by r^4, r^3, r^2, r and
+   sums them. h and the r powers come from and go back to the 44-bit scalar
+   state. CT: data-independent (vpmuludq, shifts, masks only). */
+#define DYNSESS__P26(x) ((x) & 0x3ffffff)
+static void dynsess__poly26_from44(const uint64_t h[3], uint64_t l[5]) {
+    uint64_t h0 = h[0], h1 = h[1], h2 = h[2], cy;
+    cy = h0 >> 44; h0 &= 0xfffffffffffULL; h1 += cy;          /* normalise first */
+    cy = h1 >> 44; h1 &= 0xfffffffffffULL; h2 += cy;
+    cy = h2 >> 42; h2 &= 0x3ffffffffffULL; h0 += cy * 5;
+    cy = h0 >> 44; h0 &= 0xfffffffffffULL; h1 += cy;
+    l[0] = DYNSESS__P26(h0);
+    l[1] = DYNSESS__P26((h0 >> 26) | (h1 << 18));
+    l[2] = DYNSESS__P26(h1 >> 8);
+    l[3] = (h1 >> 34) + ((h2 & 0xffff) << 10);                /* may exceed 26 bits by a carry */
+    l[4] = h2 >> 16;
+}
+__attribute__((target("avx2"))) static DYNSESS__UNUSED void
+dynsess__poly1305_avx2(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n) {
+    const __m256i mask = _mm256_set1_epi64x(0x3ffffff), hib = _mm256_set1_epi64x(1 << 24);
+    const __m256i five = _mm256_set1_epi64x(5);
+    uint64_t rp[4][5], hl[5], l0, l1, l2, l3, l4, cy, sum[5];
+    __m256i r0, r1, r2, r3, r4, s1, s2, s3, s4, h0, h1, h2, h3, h4, t0, t1, a, b;
+    __m256i d0, d1, d2, d3, d4, cv;
+    uint64_t lanes[4];
+    int k;
+    dynsess__poly26_from44(c->r + 9, rp[0]);   /* r^4 */
+    dynsess__poly26_from44(c->r + 6, rp[1]);   /* r^3 */
+    dynsess__poly26_from44(c->r + 3, rp[2]);   /* r^2 */
+    dynsess__poly26_from44(c->r + 0, rp[3]);   /* r   */
+    dynsess__poly26_from44(c->h, hl);
+#define DYNSESS__LOAD4(p)                                                                      \
+    a = _mm256_loadu_si256((const __m256i *)(p));                                              \
+    b = _mm256_loadu_si256((const __m256i *)((p) + 32));                                       \
+    t0 = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xD8);                          \
+    t1 = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xD8)
+#define DYNSESS__ADDMSG()                                                                      \
+    h0 = _mm256_add_epi64(h0, _mm256_and_si256(t0, mask));                                     \
+    h1 = _mm256_add_epi64(h1, _mm256_and_si256(_mm256_srli_epi64(t0, 26), mask));              \
+    h2 = _mm256_add_epi64(h2, _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(t0, 52),      \
+                                                               _mm256_slli_epi64(t1, 12)), mask)); \
+    h3 = _mm256_add_epi64(h3, _mm256_and_si256(_mm256_srli_epi64(t1, 14), mask));              \
+    h4 = _mm256_add_epi64(h4, _mm256_or_si256(_mm256_srli_epi64(t1, 40), hib))
+#define DYNSESS__MUL()                                                                         \
+    d0 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r0), _mm256_mul_epu32(h1, s4)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, s3), _mm256_mul_epu32(h3, s2)), \
+                          _mm256_mul_epu32(h4, s1)));                                          \
+    d1 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r1), _mm256_mul_epu32(h1, r0)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, s4), _mm256_mul_epu32(h3, s3)), \
+                          _mm256_mul_epu32(h4, s2)));                                          \
+    d2 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r2), _mm256_mul_epu32(h1, r1)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r0), _mm256_mul_epu32(h3, s4)), \
+                          _mm256_mul_epu32(h4, s3)));                                          \
+    d3 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r3), _mm256_mul_epu32(h1, r2)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r1), _mm256_mul_epu32(h3, r0)), \
+                          _mm256_mul_epu32(h4, s4)));                                          \
+    d4 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r4), _mm256_mul_epu32(h1, r3)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r2), _mm256_mul_epu32(h3, r1)), \
+                          _mm256_mul_epu32(h4, r0)))
+#define DYNSESS__SETR(i)                                                                       \
+    r0 = _mm256_set1_epi64x((long long)rp[i][0]); r1 = _mm256_set1_epi64x((long long)rp[i][1]); \
+    r2 = _mm256_set1_epi64x((long long)rp[i][2]); r3 = _mm256_set1_epi64x((long long)rp[i][3]); \
+    r4 = _mm256_set1_epi64x((long long)rp[i][4])
+    DYNSESS__SETR(0);
+    s1 = _mm256_mul_epu32(r1, five); s2 = _mm256_mul_epu32(r2, five);
+    s3 = _mm256_mul_epu32(r3, five); s4 = _mm256_mul_epu32(r4, five);
+    h0 = _mm256_set_epi64x(0, 0, 0, (long long)hl[0]); h1 = _mm256_set_epi64x(0, 0, 0, (long long)hl[1]);
+    h2 = _mm256_set_epi64x(0, 0, 0, (long long)hl[2]); h3 = _mm256_set_epi64x(0, 0, 0, (long long)hl[3]);
+    h4 = _mm256_set_epi64x(0, 0, 0, (long long)hl[4]);
+    DYNSESS__LOAD4(m);
+    DYNSESS__ADDMSG();
+    m += 64; n -= 64;
+    while (n >= 64) {                       /* H = H r^4 + M */
+        DYNSESS__MUL();
+        cv = _mm256_srli_epi64(d0, 26); d0 = _mm256_and_si256(d0, mask); d1 = _mm256_add_epi64(d1, cv);
+        cv = _mm256_srli_epi64(d1, 26); d1 = _mm256_and_si256(d1, mask); d2 = _mm256_add_epi64(d2, cv);
+        cv = _mm256_srli_epi64(d2, 26); d2 = _mm256_and_si256(d2, mask); d3 = _mm256_add_epi64(d3, cv);
+        cv = _mm256_srli_epi64(d3, 26); d3 = _mm256_and_si256(d3, mask); d4 = _mm256_add_epi64(d4, cv);
+        cv = _mm256_srli_epi64(d4, 26); d4 = _mm256_and_si256(d4, mask);
+        d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(cv, five));
+        cv = _mm256_srli_epi64(d0, 26); d0 = _mm256_and_si256(d0, mask); d1 = _mm256_add_epi64(d1, cv);
+        h0 = d0; h1 = d1; h2 = d2; h3 = d3; h4 = d4;
+        DYNSESS__LOAD4(m);
+        DYNSESS__ADDMSG();
+        m += 64; n -= 64;
+    }
+    /* last step: lane j times r^(4-j), then the sum of the lanes */
+    r0 = _mm256_set_epi64x((long long)rp[3][0], (long long)rp[2][0], (long long)rp[1][0], (long long)rp[0][0]);
+    r1 = _mm256_set_epi64x((long long)rp[3][1], (long long)rp[2][1], (long long)rp[1][1], (long long)rp[0][1]);
+    r2 = _mm256_set_epi64x((long long)rp[3][2], (long long)rp[2][2], (long long)rp[1][2], (long long)rp[0][2]);
+    r3 = _mm256_set_epi64x((long long)rp[3][3], (long long)rp[2][3], (long long)rp[1][3], (long long)rp[0][3]);
+    r4 = _mm256_set_epi64x((long long)rp[3][4], (long long)rp[2][4], (long long)rp[1][4], (long long)rp[0][4]);
+    s1 = _mm256_mul_epu32(r1, five); s2 = _mm256_mul_epu32(r2, five);
+    s3 = _mm256_mul_epu32(r3, five); s4 = _mm256_mul_epu32(r4, five);
+    DYNSESS__MUL();
+    for (k = 0; k < 5; k++) {
+        __m256i v = k == 0 ? d0 : k == 1 ? d1 : k == 2 ? d2 : k == 3 ? d3 : d4;
+        _mm256_storeu_si256((__m256i *)lanes, v);
+        sum[k] = lanes[0] + lanes[1] + lanes[2] + lanes[3];      /* each < 2^61 */
+    }
+    l0 = sum[0]; l1 = sum[1]; l2 = sum[2]; l3 = sum[3]; l4 = sum[4];
+    cy = l0 >> 26; l0 &= 0x3ffffff; l1 += cy;
+    cy = l1 >> 26; l1 &= 0x3ffffff; l2 += cy;
+    cy = l2 >> 26; l2 &= 0x3ffffff; l3 += cy;
+    cy = l3 >> 26; l3 &= 0x3ffffff; l4 += cy;
+    cy = l4 >> 26; l4 &= 0x3ffffff; l0 += cy * 5;
+    cy = l0 >> 26; l0 &= 0x3ffffff; l1 += cy;
+    c->h[0] = (l0 + (l1 << 26)) & 0xfffffffffffULL;                /* back to 44-bit limbs */
+    c->h[1] = ((l0 + (l1 << 26)) >> 44) + (l2 << 8) + ((l3 & 0x3ff) << 34);
+    c->h[2] = (l3 >> 10) + (l4 << 16);
+    cy = c->h[1] >> 44; c->h[1] &= 0xfffffffffffULL; c->h[2] += cy;
+    dynsess__cwipe(rp, sizeof rp);
+    dynsess__cwipe(hl, sizeof hl);
+    dynsess__cwipe(lanes, sizeof lanes);
+    dynsess__cwipe(sum, sizeof sum);
+    _mm256_zeroall();
+#undef DYNSESS__LOAD4
+#undef DYNSESS__ADDMSG
+#undef DYNSESS__MUL
+#undef DYNSESS__SETR
+}
+#undef DYNSESS__P26
+#endif
+
 /* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
    bit). Four blocks per step as h = (h + m1) r^4 + m2 r^3 + m3 r^2 + m4 r,
    which cuts the multiply-carry dependency chain to one per 64 bytes.
@@ -4299,8 +4572,16 @@ static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, co
     const uint64_t hibit = final ? 0 : ((uint64_t)1 << 40);
     const uint64_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2];
     const uint64_t s1 = r1 * (5 << 2), s2 = r2 * (5 << 2);
-    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], t0, t1, a0, a1, a2, cy;
+    uint64_t h0, h1, h2, t0, t1, a0, a1, a2, cy;
     dynsess__u128 d0, d1, d2;
+#ifdef DYNSESS__X86_SIMD
+    if (n >= DYNSESS__POLY_AVX2_MIN && !final && (dynsess__cpu_features() & DYNSESS__CPU_AVX2)) {
+        size_t k = n & ~(size_t)63;
+        dynsess__poly1305_avx2(c, m, k);
+        m += k; n -= k;
+    }
+#endif
+    h0 = c->h[0]; h1 = c->h[1]; h2 = c->h[2];
     while (n >= 64) {
         DYNSESS__POLY_LIMBS(m, a0, a1, a2);
         h0 += a0; h1 += a1; h2 += a2;
@@ -4631,6 +4912,11 @@ DYNSESS_DEF const char *dynsess_crypto_impl(void) {
    and hashed in one call; the keyed HMAC context of kSigning is cached
    and cloned (memcpy) per signature.
    ====================================================================== */
+
+#if defined(__SSE2__) && !defined(DYNSESS__SIGV4_PORTABLE)
+#include <emmintrin.h>
+#define DYNSESS__SIGV4_SSE2 1
+#endif
 
 /* ---- credentials ---------------------------------------------------------- */
 DYNSESS_DEF void dynsess_aws_creds_wipe(dynsess_aws_creds *c) {
@@ -4995,7 +5281,20 @@ static const unsigned char dynsess__sigv4_ltab[256] = {
 };
 /* 32 bytes -> 64 lower-case hex digits + NUL */
 static void dynsess__sigv4_hex32(const uint8_t *d, char *o) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
+#if defined(DYNSESS__SIGV4_SSE2)
+    /* 16 bytes -> 32 digits: split nibbles, n -> '0' + n + (n > 9) * 39, interleave */
+    const __m128i m = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'),
+                  gap = _mm_set1_epi8(39);
+    int i;
+    for (i = 0; i < 32; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), m), lo = _mm_and_si128(x, m);
+        hi = _mm_add_epi8(_mm_add_epi8(hi, zero), _mm_and_si128(_mm_cmpgt_epi8(hi, nine), gap));
+        lo = _mm_add_epi8(_mm_add_epi8(lo, zero), _mm_and_si128(_mm_cmpgt_epi8(lo, nine), gap));
+        _mm_storeu_si128((__m128i *)(void *)(o + 2 * i), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128((__m128i *)(void *)(o + 2 * i + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
     /* SWAR, 4 bytes -> 8 digits: spread each byte into a 16-bit lane as
        (high nibble, low nibble), then nibble n -> '0' + n + (n > 9) * 39 */
     int i;
@@ -5148,6 +5447,19 @@ static void dynsess__sigv4_put_value(dynsess__sigv4_w *w, const char *s, size_t 
         const uint64_t lo = 0x2121212121212121u, highs = 0x8080808080808080u;
         uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, v0, v1, v2, v3;
         size_t k = 0;
+#ifdef DYNSESS__SIGV4_SSE2
+        {   /* 32 bytes per step: byte <= 0x20 iff min(byte, 0x20) == byte */
+            const __m128i sp = _mm_set1_epi8(0x20);
+            __m128i acc = _mm_setzero_si128();
+            for (; k + 32 <= n; k += 32) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+                __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + k + 16));
+                acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(x, sp), x));
+                acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(y, sp), y));
+            }
+            if (_mm_movemask_epi8(acc)) a0 = highs;
+        }
+#endif
         for (; k + 32 <= n; k += 32) {
             memcpy(&v0, s + k, 8); memcpy(&v1, s + k + 8, 8);
             memcpy(&v2, s + k + 16, 8); memcpy(&v3, s + k + 24, 8);
@@ -5255,6 +5567,9 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         s->date_valid = 1;
     }
     if (!token.ptr) token.len = 0;
+    if (token.len > DYNSESS_SIGV4_SCRATCH || (req->query.ptr && req->query.len > DYNSESS_SIGV4_SCRATCH) ||
+        req->path.len > DYNSESS_SIGV4_SCRATCH)
+        goto too_long; /* also keeps the size arithmetic below far from overflow */
     sign_token = token.len && !(req->flags & DYNSESS_SIGV4_OMIT_TOKEN);
     region_len = strlen(req->region);
     service_len = strlen(req->service);
@@ -5767,7 +6082,7 @@ DYNSESS_DEF void dynsess_transport_free(dynsess_transport *t) {
 }
 
 /* Resolved defaults shared by both bundled transports. */
-static void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dynsess_transport_desc *in) {
+static DYNSESS__UNUSED void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dynsess_transport_desc *in) {
     if (in) *d = *in;
     else memset(d, 0, sizeof *d);
     DYNSESS__DEF(d->connect_timeout_ms, 3000);
@@ -5777,7 +6092,7 @@ static void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dyn
 
 /* Validates the parts of a request both transports put on the wire:
    no CR/LF (header injection), no spaces in method/path/query. */
-static dynsess_status dynsess__http_check_request(const dynsess_http_request *req, dynsess_error *err) {
+static DYNSESS__UNUSED dynsess_status dynsess__http_check_request(const dynsess_http_request *req, dynsess_error *err) {
     size_t i, j;
     const char *parts[3];
     if (!req->method || !*req->method || !req->host || !*req->host)
@@ -5814,7 +6129,7 @@ static dynsess_status dynsess__http_check_request(const dynsess_http_request *re
     return DYNSESS_OK;
 }
 
-static int dynsess__http_has_header(const dynsess_http_request *req, const char *name) {
+static DYNSESS__UNUSED int dynsess__http_has_header(const dynsess_http_request *req, const char *name) {
     size_t i;
     for (i = 0; i < req->header_count; i++)
         if (dynsess__http_ieq(req->headers[i].name.ptr, req->headers[i].name.len, name)) return 1;
@@ -6104,6 +6419,7 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
         int reused = p->fd >= 0, s;
         size_t hdr_end = 0, body_start, pos;
         int chunked = 0, have_len = 0, status, interim = 0;
+        size_t scanned;
         size_t clen = 0;
         dynsess_str v;
         dynsess_http_response_reset(resp);
@@ -6120,12 +6436,17 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
 
     next_response: /* after a 1xx interim response */
         /* status line and headers */
+        scanned = 0;
         for (;;) {
-            char *q = p->in.len ? strstr(p->in.ptr, "\r\n\r\n") : 0;
+            /* scan only the new bytes (and 3 before them for a split CRLFCRLF) */
+            size_t from = scanned > 3 ? scanned - 3 : 0, k;
             int r;
-            if (q) { hdr_end = (size_t)(q - p->in.ptr) + 4; break; }
-            if (p->in.len && memchr(p->in.ptr, 0, p->in.len))
+            if (p->in.len && memchr(p->in.ptr + scanned, 0, p->in.len - scanned))
                 DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: NUL byte in the response head");
+            for (k = from; k + 4 <= p->in.len; k++)
+                if (p->in.ptr[k] == '\r' && !memcmp(p->in.ptr + k, "\r\n\r\n", 4)) break;
+            if (k + 4 <= p->in.len) { hdr_end = k + 4; break; }
+            scanned = p->in.len;
             r = dynsess__plain_read_more(p, deadline, cap);
             if (r == 0 && p->in.len == 0 && reused && attempt == 0 && !interim) break; /* stale keep-alive */
             if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "the response head", &resp->error); goto done; }
@@ -6165,6 +6486,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
             if (!dynsess__plain_has_token(v, "chunked", 1))
                 DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: unsupported transfer-encoding");
             chunked = 1;
+            /* RFC 9112 §6.3: with both, chunked wins and the connection must close */
+            if (dynsess_http_response_header(resp, "content-length", 0)) keep = 0;
         } else if (dynsess_http_response_header(resp, "content-length", &v)) {
             /* every Content-Length line must agree (RFC 9110 §8.6) */
             const char *hp = resp->headers.ptr;
@@ -6194,6 +6517,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
                 size_t sz = 0, k, digits = 0;
                 int r;
                 while (!(nl = (char *)memchr(p->in.ptr + pos, '\n', p->in.len - pos))) {
+                    if (p->in.len - pos > 4096) /* bounds the rescans too */
+                        DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: chunk size line too long");
                     r = dynsess__plain_read_more(p, deadline, cap);
                     if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "a chunked body", &resp->error); goto done; }
                 }
@@ -6212,6 +6537,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
                     for (;;) {
                         size_t ls = pos;
                         while (!(nl = (char *)memchr(p->in.ptr + pos, '\n', p->in.len - pos))) {
+                            if (p->in.len - pos > 65536)
+                                DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: trailer line too long");
                             r = dynsess__plain_read_more(p, deadline, cap);
                             if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "the trailers", &resp->error); goto done; }
                         }
@@ -6807,6 +7134,10 @@ static dynsess_status dynsess__mem_save(dynsess_store *st, const dynsess_write *
         rc = dynsess__fail(err, DYNSESS_E_EXISTS, DYNSESS_NO_OFFSET, "memory: session id taken");
         goto done;
     }
+    /* amortized clean-up: each create drops up to two expired records, so dead
+       sessions do not pile up until the store is full (no timer needed) */
+    if (m->count && m->heap[0]->expires_at <= now) dynsess__mem_remove(m, m->heap[0]);
+    if (m->count && m->heap[0]->expires_at <= now) dynsess__mem_remove(m, m->heap[0]);
     if (m->count >= m->max_sessions) {
         /* eviction rule: expired first, then the record that expires soonest */
         dynsess__mem_sweep_locked(m, now);
@@ -6996,13 +7327,16 @@ static int64_t dynsess__cookie_get64(const uint8_t *p) {
     return (int64_t)u;
 }
 
-/* ad = "v1." || key_id || cookie name, in a caller buffer of 4 + name_len. */
+/* ad = "v1." || key_id || cookie name (public data), in a caller buffer of 4 + name_len. */
 static void dynsess__cookie_ad(const dynsess__cookie_store *cs, uint8_t kid, uint8_t *ad) {
     memcpy(ad, DYNSESS__COOKIE_PREFIX, 3);
     ad[3] = kid;
     if (cs->name_len) memcpy(ad + 4, cs->name, cs->name_len);
 }
 
+/* Opens a cookie value. CT: the tag check is constant-time (inside the
+   AEAD); the branches here depend on public data only: lengths, the format
+   prefix, base64url syntax, the key id byte and the accept/reject outcome. */
 static dynsess_status dynsess__cookie_load(dynsess_store *st, dynsess_str token, int64_t now,
                                            dynsess_record *out, dynsess_error *err) {
     dynsess__cookie_store *cs = (dynsess__cookie_store *)st;
@@ -7075,6 +7409,7 @@ done:
     return rc;
 }
 
+/* Seals w into token_out. CT: depends on the session length only. */
 static dynsess_status dynsess__cookie_save(dynsess_store *st, const dynsess_write *w, int64_t now,
                                            dynsess_buf *token_out, dynsess_error *err) {
     dynsess__cookie_store *cs = (dynsess__cookie_store *)st;
@@ -8330,10 +8665,19 @@ static int dynsess__sess_is_tchar(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != 0;
 }
-/* RFC 6265 §4.1.1 cookie-octet. */
-static int dynsess__sess_is_cookie_octet(unsigned char c) {
-    return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) ||
-           (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+/* 1 if all n bytes are RFC 6265 §4.1.1 cookie-octets (%x21 / %x23-2B /
+   %x2D-3A / %x3C-5B / %x5D-7E). A bitmap and no early exit: sealed values
+   are random, so a chain of compares would mispredict on every byte. */
+static int dynsess__sess_cookie_octets(const char *p, size_t n) {
+    static const uint32_t ok[8] = { 0x00000000u, 0xf7ffeffau, 0xefffffffu, 0x7fffffffu,
+                                    0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u };
+    uint32_t all = 1;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned c = (unsigned char)p[i];
+        all &= ok[c >> 5] >> (c & 31);
+    }
+    return (int)(all & 1);
 }
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
@@ -8581,21 +8925,24 @@ DYNSESS_DEF dynsess_store *dynsess_query_store(const dynsess_ctx *ctx) {
    SameSite=..", or the clearing form (value empty, Max-Age=0, Expires in
    1970) when clear is set, into out (cap bytes, NUL-terminated).
    E_COOKIE_SIZE past max_cookie_len, E_BUFFER past cap (*out_len = need). */
+/* Appends n bytes to out if they fit (cap counts the NUL); *len always
+   grows, so the caller learns the length needed. No allocation. */
+static void dynsess__sess_emit_bytes(char *out, size_t cap, size_t *len, const char *p, size_t n) {
+    if (out && *len < cap && cap - *len > n) memcpy(out + *len, p, n);
+    *len += n;
+}
+
 static dynsess_status dynsess__sess_set_cookie(const dynsess_ctx *ctx, dynsess_str value,
                                                int64_t max_age, int clear, char *out, size_t cap,
                                                size_t *out_len, dynsess_error *err) {
     const dynsess_desc *d = &ctx->desc;
     char num[32];
-    dynsess_buf b;
-    dynsess_status rc = DYNSESS_OK;
-    size_t i;
+    size_t len = 0;
     if (out_len) *out_len = 0;
-    for (i = 0; i < value.len; i++)
-        if (!dynsess__sess_is_cookie_octet((unsigned char)value.ptr[i]))
-            return dynsess__fail(err, DYNSESS_E_INTERNAL, DYNSESS_NO_OFFSET,
-                                 "session: the store returned a token a cookie cannot carry");
-    dynsess_buf_init(&b, &d->allocator);
-#define DYNSESS__PUT(p, n) do { rc = dynsess_buf_append(&b, (p), (n), err); if (rc) goto done; } while (0)
+    if (!dynsess__sess_cookie_octets(value.ptr, value.len))
+        return dynsess__fail(err, DYNSESS_E_INTERNAL, DYNSESS_NO_OFFSET,
+                             "session: the store returned a token a cookie cannot carry");
+#define DYNSESS__PUT(p, n) dynsess__sess_emit_bytes(out, cap, &len, (p), (n))
 #define DYNSESS__PUTZ(z) DYNSESS__PUT((z), strlen(z))
     DYNSESS__PUTZ(d->cookie_name);
     DYNSESS__PUT("=", 1);
@@ -8621,25 +8968,23 @@ static dynsess_status dynsess__sess_set_cookie(const dynsess_ctx *ctx, dynsess_s
     else if (d->same_site == DYNSESS_SAME_SITE_NONE) DYNSESS__PUTZ("; SameSite=None");
 #undef DYNSESS__PUT
 #undef DYNSESS__PUTZ
-    if (b.len > d->max_cookie_len) {
-        rc = dynsess__fail(err, DYNSESS_E_COOKIE_SIZE, DYNSESS_NO_OFFSET,
-                           "session: Set-Cookie would be %lu bytes, over the limit of %lu "
-                           "(store less, use a server-side store, or raise "
-                           "dynsess_desc.max_cookie_len)",
-                           (unsigned long)b.len, (unsigned long)d->max_cookie_len);
-        goto done;
+    if (len > d->max_cookie_len) {
+        if (out && cap) out[0] = 0;
+        return dynsess__fail(err, DYNSESS_E_COOKIE_SIZE, DYNSESS_NO_OFFSET,
+                             "session: Set-Cookie would be %lu bytes, over the limit of %lu "
+                             "(store less, use a server-side store, or raise "
+                             "dynsess_desc.max_cookie_len)",
+                             (unsigned long)len, (unsigned long)d->max_cookie_len);
     }
-    if (out_len) *out_len = b.len;
-    if (!out || cap <= b.len) {
-        rc = dynsess__fail(err, DYNSESS_E_BUFFER, DYNSESS_NO_OFFSET,
-                           "session: Set-Cookie needs %lu bytes, the buffer has %lu",
-                           (unsigned long)b.len + 1, (unsigned long)cap);
-        goto done;
+    if (out_len) *out_len = len;
+    if (!out || cap <= len) {
+        if (out && cap) out[0] = 0;
+        return dynsess__fail(err, DYNSESS_E_BUFFER, DYNSESS_NO_OFFSET,
+                             "session: Set-Cookie needs %lu bytes, the buffer has %lu",
+                             (unsigned long)len + 1, (unsigned long)cap);
     }
-    memcpy(out, b.ptr, b.len + 1);
-done:
-    dynsess_buf_free(&b);
-    return rc;
+    out[len] = 0;
+    return DYNSESS_OK;
 }
 
 /* ---- sessions ----------------------------------------------------------------- */
@@ -8659,8 +9004,6 @@ static dynsess_status dynsess__sess_alloc(dynsess_ctx *ctx, dynsess_session **ou
     s->root = dynsess_value_new_object(s->doc);
     s->journal = dynsess_value_new_object(s->doc);
     if (!s->root || !s->journal) { rc = dynsess__fail_nomem(err, "session"); goto fail; }
-    rc = dynsess_buf_append(&s->orig, "{}", 2, err);
-    if (rc) goto fail;
     *out = s;
     return DYNSESS_OK;
 fail:
@@ -8815,6 +9158,8 @@ DYNSESS_DEF dynsess_status dynsess_load(dynsess_ctx *ctx, const char *cookie_hea
     }
     rc = DYNSESS_OK;
     if (!adopted) {
+        rc = dynsess_buf_append(&s->orig, "{}", 2, err);
+        if (rc) goto done;
         s->is_new = 1;
         s->created_at = now;
         s->expires_at = dynsess__sess_expiry(ctx, now, now);
@@ -8931,12 +9276,8 @@ static dynsess_status dynsess__sess_emit(dynsess_ctx *ctx, dynsess_session *s,
 static dynsess_status dynsess__sess_commit(dynsess_ctx *ctx, dynsess_session *s,
                                            dynsess_buf *cur, dynsess_buf *token_out,
                                            int64_t expires_at, int was_new, dynsess_error *err) {
-    if (ctx->self_contained && token_out->len) {
-        dynsess_status rc;
-        dynsess_buf_reset(&s->token);
-        rc = dynsess_buf_append(&s->token, token_out->ptr, token_out->len, err);
-        if (rc) return rc;
-    }
+    (void)err;
+    if (ctx->self_contained && token_out->len) dynsess__sess_buf_swap(&s->token, token_out);
     if (cur) dynsess__sess_buf_swap(&s->orig, cur);
     s->expires_at = expires_at;
     /* stores number records 1 at creation, +1 per save (DynamoDB items written

@@ -52,6 +52,8 @@
 #define HTTP_MAX_OUT     (256 * 1024)   /* stop reading while this much is unsent */
 #define HTTP_IDLE_MS     30000
 #define HTTP_MAX_HEADERS 64
+#define HTTP_LINGER_MS   2000           /* after a final reply: drain input this long */
+#define HTTP_LINGER_MAX  (1024 * 1024)  /* ... or this many bytes, then close */
 
 typedef struct http_header { const char *name, *value; } http_header;
 
@@ -85,6 +87,12 @@ typedef struct http_conn {
     char *out;
     size_t out_len, out_off, out_cap;
     int closing;                 /* close once out is flushed */
+    int peer_eof;                /* the client half-closed its side */
+    int lingering;               /* final reply sent, our side shut down: draining
+                                    unread input so that close() sends FIN, not a
+                                    RST that could destroy the reply in flight */
+    int64_t linger_until;
+    size_t drained;
     int64_t last_ms;
     char peer[64];
 } http_conn;
@@ -433,7 +441,8 @@ static void conn_close(http_conn *c) {
     c->fd = -1;
 }
 
-/* Sends what is queued. Returns -1 if the connection should be dropped. */
+/* Sends what is queued. Returns 0 to keep going, -1 if the connection broke,
+   -2 once a closing connection has sent everything. */
 static int conn_flush(http_conn *c) {
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -445,7 +454,7 @@ static int conn_flush(http_conn *c) {
         c->out_off += (size_t)n;
     }
     c->out_off = c->out_len = 0;
-    return c->closing ? -1 : 0;
+    return c->closing ? -2 : 0;
 }
 
 static int http_listen(const char *host, int port) {
@@ -489,9 +498,14 @@ static int http_serve(int lfd) {
             if (c->fd < 0) continue;
             if (now - c->last_ms >= HTTP_IDLE_MS) { conn_close(c); continue; }
             int64_t left = HTTP_IDLE_MS - (now - c->last_ms);
+            if (c->lingering) {
+                if (now >= c->linger_until) { conn_close(c); continue; }
+                left = c->linger_until - now;
+            }
             if (left < wait) wait = left;
             short ev = 0;
-            if (!c->closing && c->out_len - c->out_off < HTTP_MAX_OUT) ev |= POLLIN;
+            if (c->lingering) ev = POLLIN;
+            else if (!c->closing && c->out_len - c->out_off < HTTP_MAX_OUT) ev |= POLLIN;
             if (c->out_len > c->out_off) ev |= POLLOUT;
             pfd[n].fd = c->fd; pfd[n].events = ev; pfd[n].revents = 0; map[n++] = i;
         }
@@ -528,6 +542,13 @@ static int http_serve(int lfd) {
             if (!re || c->fd < 0) continue;
             c->last_ms = now;
             if (re & (POLLERR | POLLNVAL)) { conn_close(c); continue; }
+            if (c->lingering) {
+                static char sink[16384];
+                ssize_t got = recv(c->fd, sink, sizeof sink, 0);
+                if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+                if (got <= 0 || (c->drained += (size_t)got) > HTTP_LINGER_MAX) conn_close(c);
+                continue;
+            }
             if (re & (POLLIN | POLLHUP)) {
                 ssize_t got = 0;
                 if (c->in_len < HTTP_MAX_REQUEST) {
@@ -537,12 +558,21 @@ static int http_serve(int lfd) {
                 if (got == -1) { conn_close(c); continue; }
                 if (got == 0) { /* the peer finished sending: answer what it sent, then close */
                     c->closing = 1;
+                    c->peer_eof = 1;
                     if (c->out_len == c->out_off) { conn_close(c); continue; }
                 }
                 if (got > 0) c->in_len += (size_t)got;
                 conn_process(c);
             }
-            if (conn_flush(c) < 0) conn_close(c);
+            int fr = conn_flush(c);
+            if (fr == -2 && !c->peer_eof) {
+                /* final reply sent: shut our side, read until the client closes */
+                shutdown(c->fd, SHUT_WR);
+                c->lingering = 1;
+                c->linger_until = now + HTTP_LINGER_MS;
+            } else if (fr < 0) {
+                conn_close(c);
+            }
         }
     }
     for (int i = 0; i < HTTP_MAX_CONNS; i++) if (conns[i].fd >= 0) conn_close(&conns[i]);

@@ -41,6 +41,7 @@
        @sigv4      AWS Signature Version 4 signer, credentials, endpoints
        @transport  HTTP transport callback; plain-HTTP and libcurl transports
        @store      store vtable; >memory, >cookie (sealed), >dynamodb
+                   (client dynsess_ddb_*, store, dynsess_store_from_env)
        @session    session dict, Cookie header parsing, request cycle
 
    COMPILE-TIME OPTIONS
@@ -58,15 +59,23 @@
                                 ChaCha20, Poly1305 from BearSSL; link
                                 -lbearssl
        DYNSESS_CRYPTO_PORTABLE  (implementation only) no SHA-NI/SIMD code
-       DYNSESS_WITH_CURL        (implementation only) the libcurl transport;
-                                link -lcurl
-       The implementation needs POSIX declarations (sockets, getrandom):
-       include dynsess.h with DYNSESS_IMPLEMENTATION before other headers,
-       or compile that file with -D_POSIX_C_SOURCE=200809L (or _GNU_SOURCE).
+       DYNSESS_WITH_CURL        (implementation only) the libcurl transport
+                                (https to AWS); link -lcurl
+       DYNSESS_NO_PLAIN_TRANSPORT (implementation only) leave out the
+                                plain-HTTP socket transport
+       DYNSESS_SIGV4_SCRATCH    (everywhere) bytes of the signer's scratch
+                                for canonical requests (default in @sigv4)
+       The implementation needs POSIX declarations (sockets, getaddrinfo,
+       getrandom): compile that file with -D_POSIX_C_SOURCE=200809L (or
+       _GNU_SOURCE, or -std=gnu99, or as C++). Under strict -std=c99 without
+       them the plain transport accepts IP literals and "localhost" only.
 
    THREADS AND LIFETIMES
-       No global mutable state except a once-computed CPU feature flag for
-       SHA-NI/SIMD (benign: every thread computes the same value).
+       Global mutable state: only (1) the CPU-feature word for SHA-NI/SSE2/
+       AVX2, computed once and cached atomically (every thread computes the
+       same value), and (2) with DYNSESS_WITH_CURL, a flag guarding
+       curl_global_init: create the first curl transport before starting
+       threads.
        dynsess_ctx: dynsess_setup .. dynsess_shutdown; read-only after
        setup, so many threads may run requests on one ctx, given a
        thread-safe store (memory store with thread_safe = 1; the cookie

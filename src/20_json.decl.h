@@ -29,14 +29,21 @@ DYNSESS_DEF dynsess_status dynsess_doc_new(const dynsess_allocator *alloc, dynse
 /* Frees the document and every value in it. doc may be 0. */
 DYNSESS_DEF void dynsess_doc_free(dynsess_doc *doc);
 
-/* Parses len bytes of src into doc; *root is borrowed until doc is freed.
-   Strict RFC 8259. Errors: E_JSON (message gives the byte offset), E_DEPTH,
-   E_LIMIT, E_NOMEM. opts may be 0. */
+/* Parses len bytes of src into doc; *root is borrowed until doc is freed
+   (src is copied: the caller may free it right away). Strict RFC 8259;
+   duplicate keys: the last value wins, at the first key's position; a number
+   beyond the double range (1e999) is an E_JSON error. Errors: E_JSON (message
+   and err->offset give the byte offset), E_DEPTH, E_LIMIT, E_NOMEM, E_ARG. On
+   error *root is 0 and doc is as before the call. opts may be 0. Not
+   thread-safe for one doc; different docs are independent. */
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,
                                               const dynsess_json_opts *opts, dynsess_value **root,
                                               dynsess_error *err);
-/* Appends the compact serialization of v to out. Doubles print so that they
-   parse back to the same double. Errors: E_NOMEM, E_LIMIT (out->limit). */
+/* Appends the compact serialization of v (0 writes null) to out. Doubles
+   print so that they parse back to the same double, always with '.' or an
+   exponent ("1.0"); strings escape only '"', '\\' and control characters.
+   No recursion. Errors: E_NOMEM, E_LIMIT (out->limit), E_ARG; on error out is
+   unchanged. Reads v only: several threads may write the same tree at once. */
 DYNSESS_DEF dynsess_status dynsess_json_write(const dynsess_value *v, dynsess_buf *out,
                                               dynsess_error *err);
 
@@ -62,7 +69,9 @@ DYNSESS_DEF const dynsess_value *dynsess_object_value_at(const dynsess_value *ob
 /* Member named key, or 0. */
 DYNSESS_DEF const dynsess_value *dynsess_object_get(const dynsess_value *obj, const char *key,
                                                     size_t key_len);
-/* 1 if a and b are the same JSON value (objects compare as unordered maps). */
+/* 1 if a and b are the same JSON value (objects compare as unordered maps;
+   INT 1 and REAL 1.0 differ; 0.0 equals -0.0). Values nested deeper than 32
+   levels use a heap stack from the default allocator: if that fails, 0. */
 DYNSESS_DEF int dynsess_value_equal(const dynsess_value *a, const dynsess_value *b);
 
 /* ---- building values: allocated in doc; return 0 only on E_NOMEM -------- */
@@ -75,12 +84,15 @@ DYNSESS_DEF dynsess_value *dynsess_value_new_real(dynsess_doc *doc, double d);
 DYNSESS_DEF dynsess_value *dynsess_value_new_string(dynsess_doc *doc, const char *s, size_t len);
 DYNSESS_DEF dynsess_value *dynsess_value_new_array(dynsess_doc *doc);
 DYNSESS_DEF dynsess_value *dynsess_value_new_object(dynsess_doc *doc);
-/* Deep copy of v (from any doc) into doc. */
+/* Deep copy of v (from any doc) into doc; 0 on E_NOMEM. */
 DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_value *v);
-/* Appends val (which must belong to doc) to arr. */
+/* Appends val (which must belong to doc, and must not contain arr) to arr.
+   Errors: E_ARG, E_TYPE (arr is not an array), E_NOMEM (arr unchanged). */
 DYNSESS_DEF dynsess_status dynsess_array_push(dynsess_doc *doc, dynsess_value *arr,
                                               dynsess_value *val, dynsess_error *err);
-/* Sets obj[key] = val (val must belong to doc), replacing an existing member. */
+/* Sets obj[key] = val (val must belong to doc, and must not contain obj),
+   replacing an existing member in place; the key is copied. Errors: E_ARG
+   (also: key not valid UTF-8), E_TYPE, E_NOMEM (obj unchanged). */
 DYNSESS_DEF dynsess_status dynsess_object_set(dynsess_doc *doc, dynsess_value *obj, const char *key,
                                               size_t key_len, dynsess_value *val,
                                               dynsess_error *err);

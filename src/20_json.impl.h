@@ -693,18 +693,21 @@ static DYNSESS__UNUSED int dynsess__ps_grow_scratch(dynsess__parser *ps) {
     ps->heap_scratch = 1;
     return 1;
 }
-#define DYNSESS__PUSH_MEMBER(ps, k, kl, v)                                                   \
-    do {                                                                                      \
-        dynsess__member *m_;                                                                  \
-        if (DYNSESS__UNLIKELY((ps)->nscratch == (ps)->cap_scratch) && !dynsess__ps_grow_scratch(ps)) \
-            return dynsess__fail_nomem((ps)->err, "json");                                    \
-        m_ = &(ps)->scratch[(ps)->nscratch++];                                                \
-        m_->key = (k);                                                                        \
-        m_->key_len = (kl);                                                                   \
-        m_->val = (v);                                                                        \
+/* Pushes a member onto the scratch stack held in the locals sc / ns. */
+#define DYNSESS__PUSH_MEMBER(ps, k, kl, v)                                      \
+    do {                                                                         \
+        if (DYNSESS__UNLIKELY(ns == (ps)->cap_scratch)) {                       \
+            (ps)->nscratch = ns;                                                 \
+            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem((ps)->err, "json"); \
+            sc = (ps)->scratch;                                                  \
+        }                                                                        \
+        sc[ns].key = (k);                                                        \
+        sc[ns].key_len = (kl);                                                   \
+        sc[ns].val = (v);                                                        \
+        ns++;                                                                    \
     } while (0)
 
-static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_obj) {
+static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_obj, size_t start) {
     dynsess__pframe *f;
     if (DYNSESS__UNLIKELY(ps->nframes == ps->cap_frames)) {
         size_t nc = ps->cap_frames * 2;
@@ -717,7 +720,7 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
         ps->heap_frames = 1;
     }
     f = &ps->frames[ps->nframes++];
-    f->start = ps->nscratch;
+    f->start = start;
     f->is_obj = is_obj;
     f->seen = 0;
     f->dup = 0;
@@ -740,6 +743,8 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     dynsess_status rc;
     int after_comma = 0, is_obj = 0, dup = 0;
     uint64_t seen = 0;
+    dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
+    size_t ns = ps->nscratch;
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
@@ -772,8 +777,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
 
 value:
     DYNSESS__SKIP_WS(p, e);
-    if (p >= e) return dynsess__json_unexpected(ps, p);
-    switch (*p) {
+    switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
     case '"':
         after_comma = 0;
         DYNSESS__NEW_VALUE();
@@ -799,7 +803,7 @@ value:
         seen = 0;
         dup = 0;
         is_obj = *p == '{';
-        if (!dynsess__ps_push_frame(ps, is_obj)) return dynsess__fail_nomem(ps->err, "json");
+        if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
         p++;
         DYNSESS__SKIP_WS(p, e);
         if (*p == (is_obj ? '}' : ']')) {
@@ -884,8 +888,8 @@ key:
 close: {
     /* the container on top of the frame stack is complete */
     dynsess__pframe *f = &ps->frames[ps->nframes - 1];
-    size_t n = ps->nscratch - f->start;
-    dynsess__member *m = ps->scratch + f->start;
+    size_t n = ns - f->start;
+    dynsess__member *m = sc + f->start;
     if (n > 0xFFFFFFFFu)
         return dynsess__fail(ps->err, DYNSESS_E_LIMIT, (size_t)(p - ps->src),
                              "json: more than 4294967295 members at offset %lu",
@@ -914,7 +918,7 @@ close: {
     }
     v->len = n;
     v->cap = (uint32_t)n;
-    ps->nscratch = f->start;
+    ns = f->start;
     ps->nframes--;
     if (ps->nframes) {
         is_obj = ps->frames[ps->nframes - 1].is_obj;
@@ -931,7 +935,7 @@ got:
         *root = v;
         return DYNSESS_OK;
     }
-    if (is_obj) ps->scratch[ps->nscratch - 1].val = v;
+    if (is_obj) sc[ns - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
     DYNSESS__SKIP_WS(p, e);
     if (*p == ',') {
@@ -1166,37 +1170,121 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_string(dynsess__writer *w, cons
     return DYNSESS_OK;
 }
 
-static DYNSESS__UNUSED dynsess_status dynsess__w_scalar(dynsess__writer *w, const dynsess_value *v) {
-    char tmp[40];
-    size_t n;
-    switch (v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL) {
-    case DYNSESS_JSON_BOOL:
-        return v->u.i ? dynsess__w_bytes(w, "true", 4) : dynsess__w_bytes(w, "false", 5);
-    case DYNSESS_JSON_INT:
-        n = dynsess__i64_text(v->u.i, tmp);
-        return dynsess__w_bytes(w, tmp, n);
-    case DYNSESS_JSON_REAL:
-        n = dynsess__double_text(v->u.d, tmp);
-        return dynsess__w_bytes(w, tmp, n);
-    case DYNSESS_JSON_STRING:
-        return dynsess__w_string(w, v->u.s, v->len, 1);
-    case DYNSESS_JSON_ARRAY:
-        return dynsess__w_bytes(w, "[]", 2);
-    case DYNSESS_JSON_OBJECT:
-        return dynsess__w_bytes(w, "{}", 2);
-    default:
-        return dynsess__w_bytes(w, "null", 4);
+/* Copies the plain prefix of the arena string s[0..n) (see dynsess__w_string:
+   whole 8-byte blocks are readable) to o in 8-byte blocks and returns its
+   length: n, or the offset of the first byte that needs escaping. o must have
+   n + 8 bytes of physical room. */
+static DYNSESS__UNUSED size_t dynsess__w_plain_blocks(const unsigned char *s, size_t n, char *o) {
+#ifdef DYNSESS__CTZ_BYTES
+    size_t done = 0;
+    for (;;) {
+        uint64_t x, m;
+        size_t rem = n - done;
+        memcpy(&x, s + done, 8);
+        m = dynsess__swar_special(x, 0);
+        if (rem < 8) m &= ((uint64_t)1 << (rem * 8)) - 1;
+        memcpy(o + done, &x, 8);
+        if (m) return done + DYNSESS__CTZ_BYTES(m);
+        if (rem <= 8) return n;
+        done += 8;
     }
+#else
+    (void)s; (void)n; (void)o;
+    return 0;
+#endif
 }
 
+/* Number of decimal digits of u. */
+static DYNSESS__UNUSED size_t dynsess__u64_len(uint64_t u) {
+    size_t n = 1;
+    while (u >= 10000) { u /= 10000; n += 4; }
+    if (u >= 1000) return n + 3;
+    if (u >= 100) return n + 2;
+    if (u >= 10) return n + 1;
+    return n;
+}
+
+/* The tree walk: an explicit stack of open containers, no recursion. The
+   write position lives in locals (p, wend: logical end within out->limit,
+   pend: physical end of the buffer) and is synced with w around calls. */
 static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const dynsess_value *v,
                                                       dynsess__wframe **stackp, size_t *capp,
                                                       int *heap) {
     size_t sp = 0;
     dynsess_status rc;
     dynsess__wframe *st = *stackp;
+    char *p = w->p, *wend = w->wend, *pend = w->pend;
+    const char *s;
+    size_t n;
+    char tail;
+#define DYNSESS__ROOM(k)                                                         \
+    do {                                                                         \
+        if (DYNSESS__UNLIKELY((size_t)(wend - p) < (size_t)(k))) {              \
+            w->p = p;                                                            \
+            rc = dynsess__w_more(w, (k));                                        \
+            if (rc) return rc;                                                   \
+            p = w->p; wend = w->wend; pend = w->pend;                            \
+        }                                                                        \
+    } while (0)
     for (;;) {
-        if (v && (v->type == DYNSESS_JSON_ARRAY || v->type == DYNSESS_JSON_OBJECT) && v->len) {
+        /* write v */
+        switch (v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL) {
+        case DYNSESS_JSON_STRING:
+            s = v->u.s;
+            n = v->len;
+            tail = 0;
+            goto string;
+        case DYNSESS_JSON_INT: {
+            uint64_t u = v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+            size_t nd = dynsess__u64_len(u), neg = v->u.i < 0;
+            char *q;
+            DYNSESS__ROOM(nd + neg);
+            if (neg) *p++ = '-';
+            q = p + nd;
+            while (u >= 100) {
+                unsigned r = (unsigned)(u % 100);
+                u /= 100;
+                q -= 2;
+                q[0] = dynsess__digits2[2 * r];
+                q[1] = dynsess__digits2[2 * r + 1];
+            }
+            if (u >= 10) {
+                q[-2] = dynsess__digits2[2 * u];
+                q[-1] = dynsess__digits2[2 * u + 1];
+            } else {
+                q[-1] = (char)('0' + u);
+            }
+            p += nd;
+            break;
+        }
+        case DYNSESS_JSON_REAL: {
+            char tmp[40];
+            size_t k = dynsess__double_text(v->u.d, tmp);
+            DYNSESS__ROOM(k);
+            memcpy(p, tmp, k);
+            p += k;
+            break;
+        }
+        case DYNSESS_JSON_BOOL:
+            if (v->u.i) {
+                DYNSESS__ROOM(4);
+                memcpy(p, "true", 4);
+                p += 4;
+            } else {
+                DYNSESS__ROOM(5);
+                memcpy(p, "false", 5);
+                p += 5;
+            }
+            break;
+        case DYNSESS_JSON_ARRAY:
+        case DYNSESS_JSON_OBJECT:
+            DYNSESS__ROOM(2);
+            if (!v->len) {
+                p[0] = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
+                p[1] = v->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                p += 2;
+                break;
+            }
             if (sp == *capp) {
                 size_t nc = *capp * 2;
                 dynsess__wframe *ns = (dynsess__wframe *)dynsess__alloc(&w->b->alloc, nc * sizeof *ns);
@@ -1210,40 +1298,68 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
             st[sp].c = v;
             st[sp].i = 0;
             sp++;
-            DYNSESS__W_NEED(w, 1);
-            *w->p++ = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
-        } else {
-            rc = dynsess__w_scalar(w, v);
-            if (rc) return rc;
+            *p++ = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
+            break;
+        default:
+            DYNSESS__ROOM(4);
+            memcpy(p, "null", 4);
+            p += 4;
+            break;
         }
+    next:
+        /* find the next value to write, closing finished containers */
         for (;;) {
             dynsess__wframe *f;
-            if (!sp) return DYNSESS_OK;
+            if (!sp) {
+                w->p = p;
+                return DYNSESS_OK;
+            }
             f = &st[sp - 1];
             if (f->i == f->c->len) {
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = f->c->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                DYNSESS__ROOM(1);
+                *p++ = f->c->type == DYNSESS_JSON_ARRAY ? ']' : '}';
                 sp--;
                 continue;
             }
             if (f->i) {
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = ',';
+                DYNSESS__ROOM(1);
+                *p++ = ',';
             }
             if (f->c->type == DYNSESS_JSON_OBJECT) {
-                const dynsess__member *m = &f->c->u.members[f->i];
-                rc = dynsess__w_string(w, m->key, m->key_len, 1);
-                if (rc) return rc;
-                DYNSESS__W_NEED(w, 1);
-                *w->p++ = ':';
+                const dynsess__member *m = &f->c->u.members[f->i++];
                 v = m->val;
-            } else {
-                v = f->c->u.items[f->i];
+                s = m->key;
+                n = m->key_len;
+                tail = ':';
+                goto string;
             }
-            f->i++;
+            v = f->c->u.items[f->i++];
             break;
         }
+        continue;
+    string:
+        /* s[0..n) is an arena string; tail (':' after a key, or 0) follows it */
+        DYNSESS__ROOM(n + 2 + (tail != 0));
+        *p++ = '"';
+        {
+            size_t k = (size_t)(pend - p) >= n + 9 ? dynsess__w_plain_blocks((const unsigned char *)s, n, p) : 0;
+            p += k;
+            if (k < n) {
+                w->p = p;
+                rc = dynsess__w_body(w, (const unsigned char *)s + k, (const unsigned char *)s + n);
+                if (rc) return rc;
+                p = w->p; wend = w->wend; pend = w->pend;
+                DYNSESS__ROOM(1 + (tail != 0));
+            }
+        }
+        *p++ = '"';
+        if (tail) {
+            *p++ = tail;
+            continue; /* now write the member's value, v */
+        }
+        goto next;
     }
+#undef DYNSESS__ROOM
 }
 
 DYNSESS_DEF dynsess_status dynsess_json_write(const dynsess_value *v, dynsess_buf *out,

@@ -3,9 +3,10 @@
             XChaCha20-Poly1305 AEAD
    Does: no allocation; contexts are caller-owned plain structs (memcpy
    clones them). Assumes: sizes fixed in prototypes; timing depends on
-   lengths only (each function has a "CT:" note). SHA-256 uses x86 SHA-NI
-   and ChaCha20 uses SSE2/AVX2 when the CPU has them (checked at run time;
-   DYNSESS_CRYPTO_PORTABLE forces the portable code). With
+   lengths only (each function has a "CT:" note). SHA-256 uses x86 SHA-NI,
+   ChaCha20 SSE2/AVX2 and Poly1305 AVX2 when the CPU has them (checked at
+   run time; DYNSESS_CRYPTO_PORTABLE, implementation only, compiles the
+   portable C code alone). With
    DYNSESS_USE_BEARSSL (set it EVERYWHERE: it changes the context structs;
    link -lbearssl) SHA-256, HMAC, ChaCha20 and the AEAD's Poly1305 come
    from BearSSL.

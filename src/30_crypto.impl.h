@@ -778,6 +778,9 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
    with 32x32->64 multiplies (also under DYNSESS_CRYPTO_PORTABLE). */
 #if defined(__SIZEOF_INT128__) && !defined(DYNSESS_CRYPTO_PORTABLE)
 #define DYNSESS__POLY64 1
+#ifndef DYNSESS__POLY_AVX2_MIN
+#define DYNSESS__POLY_AVX2_MIN 256 /* bytes from which the AVX2 path pays off */
+#endif
 __extension__ typedef unsigned __int128 dynsess__u128;
 #endif
 
@@ -803,6 +806,132 @@ static void dynsess__poly64_mul(uint64_t h[3], const uint64_t r[3]) {
     h[1] += cy;
 }
 
+#ifdef DYNSESS__X86_SIMD
+/* AVX2 Poly1305 for whole 64-byte chunks (n a multiple of 64, n >= 128):
+   four lanes of 26-bit limbs, lane j takes blocks 4i+j; each step is
+   H = H r^4 + M, the last one multiplies the lanes by r^4, r^3, r^2, r and
+   sums them. h and the r powers come from and go back to the 44-bit scalar
+   state. CT: data-independent (vpmuludq, shifts, masks only). */
+#define DYNSESS__P26(x) ((x) & 0x3ffffff)
+static void dynsess__poly26_from44(const uint64_t h[3], uint64_t l[5]) {
+    uint64_t h0 = h[0], h1 = h[1], h2 = h[2], cy;
+    cy = h0 >> 44; h0 &= 0xfffffffffffULL; h1 += cy;          /* normalise first */
+    cy = h1 >> 44; h1 &= 0xfffffffffffULL; h2 += cy;
+    cy = h2 >> 42; h2 &= 0x3ffffffffffULL; h0 += cy * 5;
+    cy = h0 >> 44; h0 &= 0xfffffffffffULL; h1 += cy;
+    l[0] = DYNSESS__P26(h0);
+    l[1] = DYNSESS__P26((h0 >> 26) | (h1 << 18));
+    l[2] = DYNSESS__P26(h1 >> 8);
+    l[3] = (h1 >> 34) + ((h2 & 0xffff) << 10);                /* may exceed 26 bits by a carry */
+    l[4] = h2 >> 16;
+}
+__attribute__((target("avx2"))) static DYNSESS__UNUSED void
+dynsess__poly1305_avx2(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n) {
+    const __m256i mask = _mm256_set1_epi64x(0x3ffffff), hib = _mm256_set1_epi64x(1 << 24);
+    const __m256i five = _mm256_set1_epi64x(5);
+    uint64_t rp[4][5], hl[5], l0, l1, l2, l3, l4, cy, sum[5];
+    __m256i r0, r1, r2, r3, r4, s1, s2, s3, s4, h0, h1, h2, h3, h4, t0, t1, a, b;
+    __m256i d0, d1, d2, d3, d4, cv;
+    uint64_t lanes[4];
+    int k;
+    dynsess__poly26_from44(c->r + 9, rp[0]);   /* r^4 */
+    dynsess__poly26_from44(c->r + 6, rp[1]);   /* r^3 */
+    dynsess__poly26_from44(c->r + 3, rp[2]);   /* r^2 */
+    dynsess__poly26_from44(c->r + 0, rp[3]);   /* r   */
+    dynsess__poly26_from44(c->h, hl);
+#define DYNSESS__LOAD4(p)                                                                      \
+    a = _mm256_loadu_si256((const __m256i *)(p));                                              \
+    b = _mm256_loadu_si256((const __m256i *)((p) + 32));                                       \
+    t0 = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xD8);                          \
+    t1 = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xD8)
+#define DYNSESS__ADDMSG()                                                                      \
+    h0 = _mm256_add_epi64(h0, _mm256_and_si256(t0, mask));                                     \
+    h1 = _mm256_add_epi64(h1, _mm256_and_si256(_mm256_srli_epi64(t0, 26), mask));              \
+    h2 = _mm256_add_epi64(h2, _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(t0, 52),      \
+                                                               _mm256_slli_epi64(t1, 12)), mask)); \
+    h3 = _mm256_add_epi64(h3, _mm256_and_si256(_mm256_srli_epi64(t1, 14), mask));              \
+    h4 = _mm256_add_epi64(h4, _mm256_or_si256(_mm256_srli_epi64(t1, 40), hib))
+#define DYNSESS__MUL()                                                                         \
+    d0 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r0), _mm256_mul_epu32(h1, s4)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, s3), _mm256_mul_epu32(h3, s2)), \
+                          _mm256_mul_epu32(h4, s1)));                                          \
+    d1 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r1), _mm256_mul_epu32(h1, r0)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, s4), _mm256_mul_epu32(h3, s3)), \
+                          _mm256_mul_epu32(h4, s2)));                                          \
+    d2 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r2), _mm256_mul_epu32(h1, r1)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r0), _mm256_mul_epu32(h3, s4)), \
+                          _mm256_mul_epu32(h4, s3)));                                          \
+    d3 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r3), _mm256_mul_epu32(h1, r2)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r1), _mm256_mul_epu32(h3, r0)), \
+                          _mm256_mul_epu32(h4, s4)));                                          \
+    d4 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h0, r4), _mm256_mul_epu32(h1, r3)), \
+         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h2, r2), _mm256_mul_epu32(h3, r1)), \
+                          _mm256_mul_epu32(h4, r0)))
+#define DYNSESS__SETR(i)                                                                       \
+    r0 = _mm256_set1_epi64x((long long)rp[i][0]); r1 = _mm256_set1_epi64x((long long)rp[i][1]); \
+    r2 = _mm256_set1_epi64x((long long)rp[i][2]); r3 = _mm256_set1_epi64x((long long)rp[i][3]); \
+    r4 = _mm256_set1_epi64x((long long)rp[i][4])
+    DYNSESS__SETR(0);
+    s1 = _mm256_mul_epu32(r1, five); s2 = _mm256_mul_epu32(r2, five);
+    s3 = _mm256_mul_epu32(r3, five); s4 = _mm256_mul_epu32(r4, five);
+    h0 = _mm256_set_epi64x(0, 0, 0, (long long)hl[0]); h1 = _mm256_set_epi64x(0, 0, 0, (long long)hl[1]);
+    h2 = _mm256_set_epi64x(0, 0, 0, (long long)hl[2]); h3 = _mm256_set_epi64x(0, 0, 0, (long long)hl[3]);
+    h4 = _mm256_set_epi64x(0, 0, 0, (long long)hl[4]);
+    DYNSESS__LOAD4(m);
+    DYNSESS__ADDMSG();
+    m += 64; n -= 64;
+    while (n >= 64) {                       /* H = H r^4 + M */
+        DYNSESS__MUL();
+        cv = _mm256_srli_epi64(d0, 26); d0 = _mm256_and_si256(d0, mask); d1 = _mm256_add_epi64(d1, cv);
+        cv = _mm256_srli_epi64(d1, 26); d1 = _mm256_and_si256(d1, mask); d2 = _mm256_add_epi64(d2, cv);
+        cv = _mm256_srli_epi64(d2, 26); d2 = _mm256_and_si256(d2, mask); d3 = _mm256_add_epi64(d3, cv);
+        cv = _mm256_srli_epi64(d3, 26); d3 = _mm256_and_si256(d3, mask); d4 = _mm256_add_epi64(d4, cv);
+        cv = _mm256_srli_epi64(d4, 26); d4 = _mm256_and_si256(d4, mask);
+        d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(cv, five));
+        cv = _mm256_srli_epi64(d0, 26); d0 = _mm256_and_si256(d0, mask); d1 = _mm256_add_epi64(d1, cv);
+        h0 = d0; h1 = d1; h2 = d2; h3 = d3; h4 = d4;
+        DYNSESS__LOAD4(m);
+        DYNSESS__ADDMSG();
+        m += 64; n -= 64;
+    }
+    /* last step: lane j times r^(4-j), then the sum of the lanes */
+    r0 = _mm256_set_epi64x((long long)rp[3][0], (long long)rp[2][0], (long long)rp[1][0], (long long)rp[0][0]);
+    r1 = _mm256_set_epi64x((long long)rp[3][1], (long long)rp[2][1], (long long)rp[1][1], (long long)rp[0][1]);
+    r2 = _mm256_set_epi64x((long long)rp[3][2], (long long)rp[2][2], (long long)rp[1][2], (long long)rp[0][2]);
+    r3 = _mm256_set_epi64x((long long)rp[3][3], (long long)rp[2][3], (long long)rp[1][3], (long long)rp[0][3]);
+    r4 = _mm256_set_epi64x((long long)rp[3][4], (long long)rp[2][4], (long long)rp[1][4], (long long)rp[0][4]);
+    s1 = _mm256_mul_epu32(r1, five); s2 = _mm256_mul_epu32(r2, five);
+    s3 = _mm256_mul_epu32(r3, five); s4 = _mm256_mul_epu32(r4, five);
+    DYNSESS__MUL();
+    for (k = 0; k < 5; k++) {
+        __m256i v = k == 0 ? d0 : k == 1 ? d1 : k == 2 ? d2 : k == 3 ? d3 : d4;
+        _mm256_storeu_si256((__m256i *)lanes, v);
+        sum[k] = lanes[0] + lanes[1] + lanes[2] + lanes[3];      /* each < 2^61 */
+    }
+    l0 = sum[0]; l1 = sum[1]; l2 = sum[2]; l3 = sum[3]; l4 = sum[4];
+    cy = l0 >> 26; l0 &= 0x3ffffff; l1 += cy;
+    cy = l1 >> 26; l1 &= 0x3ffffff; l2 += cy;
+    cy = l2 >> 26; l2 &= 0x3ffffff; l3 += cy;
+    cy = l3 >> 26; l3 &= 0x3ffffff; l4 += cy;
+    cy = l4 >> 26; l4 &= 0x3ffffff; l0 += cy * 5;
+    cy = l0 >> 26; l0 &= 0x3ffffff; l1 += cy;
+    c->h[0] = (l0 + (l1 << 26)) & 0xfffffffffffULL;                /* back to 44-bit limbs */
+    c->h[1] = ((l0 + (l1 << 26)) >> 44) + (l2 << 8) + ((l3 & 0x3ff) << 34);
+    c->h[2] = (l3 >> 10) + (l4 << 16);
+    cy = c->h[1] >> 44; c->h[1] &= 0xfffffffffffULL; c->h[2] += cy;
+    dynsess__cwipe(rp, sizeof rp);
+    dynsess__cwipe(hl, sizeof hl);
+    dynsess__cwipe(lanes, sizeof lanes);
+    dynsess__cwipe(sum, sizeof sum);
+    _mm256_zeroall();
+#undef DYNSESS__LOAD4
+#undef DYNSESS__ADDMSG
+#undef DYNSESS__MUL
+#undef DYNSESS__SETR
+}
+#undef DYNSESS__P26
+#endif
+
 /* Absorbs whole 16-byte blocks; final = 1 for the padded last one (no 2^128
    bit). Four blocks per step as h = (h + m1) r^4 + m2 r^3 + m3 r^2 + m4 r,
    which cuts the multiply-carry dependency chain to one per 64 bytes.
@@ -824,8 +953,16 @@ static DYNSESS__UNUSED void dynsess__poly1305_blocks(dynsess_poly1305_ctx *c, co
     const uint64_t hibit = final ? 0 : ((uint64_t)1 << 40);
     const uint64_t r0 = c->r[0], r1 = c->r[1], r2 = c->r[2];
     const uint64_t s1 = r1 * (5 << 2), s2 = r2 * (5 << 2);
-    uint64_t h0 = c->h[0], h1 = c->h[1], h2 = c->h[2], t0, t1, a0, a1, a2, cy;
+    uint64_t h0, h1, h2, t0, t1, a0, a1, a2, cy;
     dynsess__u128 d0, d1, d2;
+#ifdef DYNSESS__X86_SIMD
+    if (n >= DYNSESS__POLY_AVX2_MIN && !final && (dynsess__cpu_features() & DYNSESS__CPU_AVX2)) {
+        size_t k = n & ~(size_t)63;
+        dynsess__poly1305_avx2(c, m, k);
+        m += k; n -= k;
+    }
+#endif
+    h0 = c->h[0]; h1 = c->h[1]; h2 = c->h[2];
     while (n >= 64) {
         DYNSESS__POLY_LIMBS(m, a0, a1, a2);
         h0 += a0; h1 += a1; h2 += a2;

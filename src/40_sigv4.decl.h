@@ -175,7 +175,8 @@ typedef struct dynsess_sigv4_result {
 } dynsess_sigv4_result;
 
 /* The signer: caller-owned (large, ~20 KiB: embed it or allocate it);
-   init before use, wipe after. Not thread-safe: one per thread. */
+   init before use, wipe after (it holds a copy of the last secret and the
+   keyed signing state). Not thread-safe: one per thread, or a lock. */
 typedef struct dynsess_sigv4_signer {
     /* read-only counters for tests and metrics */
     unsigned long signatures;       /* successful signs                    */
@@ -210,8 +211,10 @@ DYNSESS_DEF void dynsess_sigv4_signer_wipe(dynsess_sigv4_signer *s);
    The signed headers are all of req->headers plus x-amz-date and (unless
    OMIT_TOKEN) x-amz-security-token. No allocation.
    Errors: E_ARG (missing method/region/service/Host header, header or
-   parameter count over its max, bad payload_hash, a header named
-   X-Amz-Date or Authorization), E_CREDENTIALS (empty key id or secret),
+   parameter count over its max, bad payload_hash, an invalid header name,
+   a header the signer adds itself: Authorization, X-Amz-Date, and
+   X-Amz-Security-Token / x-amz-content-sha256 when it adds those; a time
+   before 1970), E_CREDENTIALS (empty key id or secret),
    E_LIMIT (canonical request over DYNSESS_SIGV4_SCRATCH, secret over
    DYNSESS_AWS_SECRET_MAX, Authorization over DYNSESS_SIGV4_AUTH_MAX).
    Messages never contain the secret or the token. */

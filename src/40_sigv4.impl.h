@@ -6,6 +6,11 @@
    and cloned (memcpy) per signature.
    ====================================================================== */
 
+#if defined(__SSE2__) && !defined(DYNSESS__SIGV4_PORTABLE)
+#include <emmintrin.h>
+#define DYNSESS__SIGV4_SSE2 1
+#endif
+
 /* ---- credentials ---------------------------------------------------------- */
 DYNSESS_DEF void dynsess_aws_creds_wipe(dynsess_aws_creds *c) {
     if (c) dynsess_wipe(c, sizeof *c);
@@ -369,7 +374,20 @@ static const unsigned char dynsess__sigv4_ltab[256] = {
 };
 /* 32 bytes -> 64 lower-case hex digits + NUL */
 static void dynsess__sigv4_hex32(const uint8_t *d, char *o) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
+#if defined(DYNSESS__SIGV4_SSE2)
+    /* 16 bytes -> 32 digits: split nibbles, n -> '0' + n + (n > 9) * 39, interleave */
+    const __m128i m = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'),
+                  gap = _mm_set1_epi8(39);
+    int i;
+    for (i = 0; i < 32; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), m), lo = _mm_and_si128(x, m);
+        hi = _mm_add_epi8(_mm_add_epi8(hi, zero), _mm_and_si128(_mm_cmpgt_epi8(hi, nine), gap));
+        lo = _mm_add_epi8(_mm_add_epi8(lo, zero), _mm_and_si128(_mm_cmpgt_epi8(lo, nine), gap));
+        _mm_storeu_si128((__m128i *)(void *)(o + 2 * i), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128((__m128i *)(void *)(o + 2 * i + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__SIGV4_PORTABLE)
     /* SWAR, 4 bytes -> 8 digits: spread each byte into a 16-bit lane as
        (high nibble, low nibble), then nibble n -> '0' + n + (n > 9) * 39 */
     int i;
@@ -522,6 +540,19 @@ static void dynsess__sigv4_put_value(dynsess__sigv4_w *w, const char *s, size_t 
         const uint64_t lo = 0x2121212121212121u, highs = 0x8080808080808080u;
         uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, v0, v1, v2, v3;
         size_t k = 0;
+#ifdef DYNSESS__SIGV4_SSE2
+        {   /* 32 bytes per step: byte <= 0x20 iff min(byte, 0x20) == byte */
+            const __m128i sp = _mm_set1_epi8(0x20);
+            __m128i acc = _mm_setzero_si128();
+            for (; k + 32 <= n; k += 32) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+                __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + k + 16));
+                acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(x, sp), x));
+                acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(y, sp), y));
+            }
+            if (_mm_movemask_epi8(acc)) a0 = highs;
+        }
+#endif
         for (; k + 32 <= n; k += 32) {
             memcpy(&v0, s + k, 8); memcpy(&v1, s + k + 8, 8);
             memcpy(&v2, s + k + 16, 8); memcpy(&v3, s + k + 24, 8);
@@ -629,6 +660,9 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         s->date_valid = 1;
     }
     if (!token.ptr) token.len = 0;
+    if (token.len > DYNSESS_SIGV4_SCRATCH || (req->query.ptr && req->query.len > DYNSESS_SIGV4_SCRATCH) ||
+        req->path.len > DYNSESS_SIGV4_SCRATCH)
+        goto too_long; /* also keeps the size arithmetic below far from overflow */
     sign_token = token.len && !(req->flags & DYNSESS_SIGV4_OMIT_TOKEN);
     region_len = strlen(req->region);
     service_len = strlen(req->service);

@@ -100,8 +100,9 @@ DYNSESS_DEF dynsess_status dynsess_transport_plain_new(const dynsess_transport_d
 
 /* libcurl transport (only if the implementation was compiled with
    DYNSESS_WITH_CURL; else E_UNSUPPORTED): http and https, TLS peer and
-   host verification always on, one CURL easy handle per transport so
-   connections are reused, timeouts. Calls curl_global_init once (not
+   host verification always on (a failed handshake or certificate gives
+   E_CONNECT), one CURL easy handle per transport so connections are
+   reused, timeouts, the same size cap. Calls curl_global_init once (not
    thread-safe on old libcurl: create the first one before starting
    threads). Free with dynsess_transport_free. */
 DYNSESS_DEF dynsess_status dynsess_transport_curl_new(const dynsess_transport_desc *desc,

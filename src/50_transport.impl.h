@@ -115,7 +115,7 @@ DYNSESS_DEF void dynsess_transport_free(dynsess_transport *t) {
 }
 
 /* Resolved defaults shared by both bundled transports. */
-static void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dynsess_transport_desc *in) {
+static DYNSESS__UNUSED void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dynsess_transport_desc *in) {
     if (in) *d = *in;
     else memset(d, 0, sizeof *d);
     DYNSESS__DEF(d->connect_timeout_ms, 3000);
@@ -125,7 +125,7 @@ static void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dyn
 
 /* Validates the parts of a request both transports put on the wire:
    no CR/LF (header injection), no spaces in method/path/query. */
-static dynsess_status dynsess__http_check_request(const dynsess_http_request *req, dynsess_error *err) {
+static DYNSESS__UNUSED dynsess_status dynsess__http_check_request(const dynsess_http_request *req, dynsess_error *err) {
     size_t i, j;
     const char *parts[3];
     if (!req->method || !*req->method || !req->host || !*req->host)
@@ -162,7 +162,7 @@ static dynsess_status dynsess__http_check_request(const dynsess_http_request *re
     return DYNSESS_OK;
 }
 
-static int dynsess__http_has_header(const dynsess_http_request *req, const char *name) {
+static DYNSESS__UNUSED int dynsess__http_has_header(const dynsess_http_request *req, const char *name) {
     size_t i;
     for (i = 0; i < req->header_count; i++)
         if (dynsess__http_ieq(req->headers[i].name.ptr, req->headers[i].name.len, name)) return 1;
@@ -452,6 +452,7 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
         int reused = p->fd >= 0, s;
         size_t hdr_end = 0, body_start, pos;
         int chunked = 0, have_len = 0, status, interim = 0;
+        size_t scanned;
         size_t clen = 0;
         dynsess_str v;
         dynsess_http_response_reset(resp);
@@ -468,12 +469,17 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
 
     next_response: /* after a 1xx interim response */
         /* status line and headers */
+        scanned = 0;
         for (;;) {
-            char *q = p->in.len ? strstr(p->in.ptr, "\r\n\r\n") : 0;
+            /* scan only the new bytes (and 3 before them for a split CRLFCRLF) */
+            size_t from = scanned > 3 ? scanned - 3 : 0, k;
             int r;
-            if (q) { hdr_end = (size_t)(q - p->in.ptr) + 4; break; }
-            if (p->in.len && memchr(p->in.ptr, 0, p->in.len))
+            if (p->in.len && memchr(p->in.ptr + scanned, 0, p->in.len - scanned))
                 DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: NUL byte in the response head");
+            for (k = from; k + 4 <= p->in.len; k++)
+                if (p->in.ptr[k] == '\r' && !memcmp(p->in.ptr + k, "\r\n\r\n", 4)) break;
+            if (k + 4 <= p->in.len) { hdr_end = k + 4; break; }
+            scanned = p->in.len;
             r = dynsess__plain_read_more(p, deadline, cap);
             if (r == 0 && p->in.len == 0 && reused && attempt == 0 && !interim) break; /* stale keep-alive */
             if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "the response head", &resp->error); goto done; }
@@ -513,6 +519,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
             if (!dynsess__plain_has_token(v, "chunked", 1))
                 DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: unsupported transfer-encoding");
             chunked = 1;
+            /* RFC 9112 §6.3: with both, chunked wins and the connection must close */
+            if (dynsess_http_response_header(resp, "content-length", 0)) keep = 0;
         } else if (dynsess_http_response_header(resp, "content-length", &v)) {
             /* every Content-Length line must agree (RFC 9110 §8.6) */
             const char *hp = resp->headers.ptr;
@@ -542,6 +550,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
                 size_t sz = 0, k, digits = 0;
                 int r;
                 while (!(nl = (char *)memchr(p->in.ptr + pos, '\n', p->in.len - pos))) {
+                    if (p->in.len - pos > 4096) /* bounds the rescans too */
+                        DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: chunk size line too long");
                     r = dynsess__plain_read_more(p, deadline, cap);
                     if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "a chunked body", &resp->error); goto done; }
                 }
@@ -560,6 +570,8 @@ static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynses
                     for (;;) {
                         size_t ls = pos;
                         while (!(nl = (char *)memchr(p->in.ptr + pos, '\n', p->in.len - pos))) {
+                            if (p->in.len - pos > 65536)
+                                DYNSESS__PLAIN_FAIL(DYNSESS_E_HTTP, "transport: trailer line too long");
                             r = dynsess__plain_read_more(p, deadline, cap);
                             if (r <= 0) { rc = dynsess__plain_read_fail(r, cap, "the trailers", &resp->error); goto done; }
                         }

@@ -8,6 +8,8 @@
    Eviction rule: a create that finds the store full first drops every
    expired record; if it is still full it evicts the record that expires
    soonest (ties: any of them). Updates, touches and loads never evict.
+   Besides, every create drops up to two expired records (amortized clean-up,
+   so no timer is needed); dynsess_store_memory_sweep drops them all.
    ---------------------------------------------------------------------- */
 typedef struct dynsess_memory_desc {
     size_t max_sessions;          /* 0 -> 10000: most records kept at once          */

@@ -254,6 +254,10 @@ static dynsess_status dynsess__mem_save(dynsess_store *st, const dynsess_write *
         rc = dynsess__fail(err, DYNSESS_E_EXISTS, DYNSESS_NO_OFFSET, "memory: session id taken");
         goto done;
     }
+    /* amortized clean-up: each create drops up to two expired records, so dead
+       sessions do not pile up until the store is full (no timer needed) */
+    if (m->count && m->heap[0]->expires_at <= now) dynsess__mem_remove(m, m->heap[0]);
+    if (m->count && m->heap[0]->expires_at <= now) dynsess__mem_remove(m, m->heap[0]);
     if (m->count >= m->max_sessions) {
         /* eviction rule: expired first, then the record that expires soonest */
         dynsess__mem_sweep_locked(m, now);

@@ -31,13 +31,16 @@ static int64_t dynsess__cookie_get64(const uint8_t *p) {
     return (int64_t)u;
 }
 
-/* ad = "v1." || key_id || cookie name, in a caller buffer of 4 + name_len. */
+/* ad = "v1." || key_id || cookie name (public data), in a caller buffer of 4 + name_len. */
 static void dynsess__cookie_ad(const dynsess__cookie_store *cs, uint8_t kid, uint8_t *ad) {
     memcpy(ad, DYNSESS__COOKIE_PREFIX, 3);
     ad[3] = kid;
     if (cs->name_len) memcpy(ad + 4, cs->name, cs->name_len);
 }
 
+/* Opens a cookie value. CT: the tag check is constant-time (inside the
+   AEAD); the branches here depend on public data only: lengths, the format
+   prefix, base64url syntax, the key id byte and the accept/reject outcome. */
 static dynsess_status dynsess__cookie_load(dynsess_store *st, dynsess_str token, int64_t now,
                                            dynsess_record *out, dynsess_error *err) {
     dynsess__cookie_store *cs = (dynsess__cookie_store *)st;
@@ -110,6 +113,7 @@ done:
     return rc;
 }
 
+/* Seals w into token_out. CT: depends on the session length only. */
 static dynsess_status dynsess__cookie_save(dynsess_store *st, const dynsess_write *w, int64_t now,
                                            dynsess_buf *token_out, dynsess_error *err) {
     dynsess__cookie_store *cs = (dynsess__cookie_store *)st;

@@ -34,10 +34,19 @@ static int dynsess__sess_is_tchar(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != 0;
 }
-/* RFC 6265 §4.1.1 cookie-octet. */
-static int dynsess__sess_is_cookie_octet(unsigned char c) {
-    return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) ||
-           (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+/* 1 if all n bytes are RFC 6265 §4.1.1 cookie-octets (%x21 / %x23-2B /
+   %x2D-3A / %x3C-5B / %x5D-7E). A bitmap and no early exit: sealed values
+   are random, so a chain of compares would mispredict on every byte. */
+static int dynsess__sess_cookie_octets(const char *p, size_t n) {
+    static const uint32_t ok[8] = { 0x00000000u, 0xf7ffeffau, 0xefffffffu, 0x7fffffffu,
+                                    0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u };
+    uint32_t all = 1;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned c = (unsigned char)p[i];
+        all &= ok[c >> 5] >> (c & 31);
+    }
+    return (int)(all & 1);
 }
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
@@ -285,21 +294,24 @@ DYNSESS_DEF dynsess_store *dynsess_query_store(const dynsess_ctx *ctx) {
    SameSite=..", or the clearing form (value empty, Max-Age=0, Expires in
    1970) when clear is set, into out (cap bytes, NUL-terminated).
    E_COOKIE_SIZE past max_cookie_len, E_BUFFER past cap (*out_len = need). */
+/* Appends n bytes to out if they fit (cap counts the NUL); *len always
+   grows, so the caller learns the length needed. No allocation. */
+static void dynsess__sess_emit_bytes(char *out, size_t cap, size_t *len, const char *p, size_t n) {
+    if (out && *len < cap && cap - *len > n) memcpy(out + *len, p, n);
+    *len += n;
+}
+
 static dynsess_status dynsess__sess_set_cookie(const dynsess_ctx *ctx, dynsess_str value,
                                                int64_t max_age, int clear, char *out, size_t cap,
                                                size_t *out_len, dynsess_error *err) {
     const dynsess_desc *d = &ctx->desc;
     char num[32];
-    dynsess_buf b;
-    dynsess_status rc = DYNSESS_OK;
-    size_t i;
+    size_t len = 0;
     if (out_len) *out_len = 0;
-    for (i = 0; i < value.len; i++)
-        if (!dynsess__sess_is_cookie_octet((unsigned char)value.ptr[i]))
-            return dynsess__fail(err, DYNSESS_E_INTERNAL, DYNSESS_NO_OFFSET,
-                                 "session: the store returned a token a cookie cannot carry");
-    dynsess_buf_init(&b, &d->allocator);
-#define DYNSESS__PUT(p, n) do { rc = dynsess_buf_append(&b, (p), (n), err); if (rc) goto done; } while (0)
+    if (!dynsess__sess_cookie_octets(value.ptr, value.len))
+        return dynsess__fail(err, DYNSESS_E_INTERNAL, DYNSESS_NO_OFFSET,
+                             "session: the store returned a token a cookie cannot carry");
+#define DYNSESS__PUT(p, n) dynsess__sess_emit_bytes(out, cap, &len, (p), (n))
 #define DYNSESS__PUTZ(z) DYNSESS__PUT((z), strlen(z))
     DYNSESS__PUTZ(d->cookie_name);
     DYNSESS__PUT("=", 1);
@@ -325,25 +337,23 @@ static dynsess_status dynsess__sess_set_cookie(const dynsess_ctx *ctx, dynsess_s
     else if (d->same_site == DYNSESS_SAME_SITE_NONE) DYNSESS__PUTZ("; SameSite=None");
 #undef DYNSESS__PUT
 #undef DYNSESS__PUTZ
-    if (b.len > d->max_cookie_len) {
-        rc = dynsess__fail(err, DYNSESS_E_COOKIE_SIZE, DYNSESS_NO_OFFSET,
-                           "session: Set-Cookie would be %lu bytes, over the limit of %lu "
-                           "(store less, use a server-side store, or raise "
-                           "dynsess_desc.max_cookie_len)",
-                           (unsigned long)b.len, (unsigned long)d->max_cookie_len);
-        goto done;
+    if (len > d->max_cookie_len) {
+        if (out && cap) out[0] = 0;
+        return dynsess__fail(err, DYNSESS_E_COOKIE_SIZE, DYNSESS_NO_OFFSET,
+                             "session: Set-Cookie would be %lu bytes, over the limit of %lu "
+                             "(store less, use a server-side store, or raise "
+                             "dynsess_desc.max_cookie_len)",
+                             (unsigned long)len, (unsigned long)d->max_cookie_len);
     }
-    if (out_len) *out_len = b.len;
-    if (!out || cap <= b.len) {
-        rc = dynsess__fail(err, DYNSESS_E_BUFFER, DYNSESS_NO_OFFSET,
-                           "session: Set-Cookie needs %lu bytes, the buffer has %lu",
-                           (unsigned long)b.len + 1, (unsigned long)cap);
-        goto done;
+    if (out_len) *out_len = len;
+    if (!out || cap <= len) {
+        if (out && cap) out[0] = 0;
+        return dynsess__fail(err, DYNSESS_E_BUFFER, DYNSESS_NO_OFFSET,
+                             "session: Set-Cookie needs %lu bytes, the buffer has %lu",
+                             (unsigned long)len + 1, (unsigned long)cap);
     }
-    memcpy(out, b.ptr, b.len + 1);
-done:
-    dynsess_buf_free(&b);
-    return rc;
+    out[len] = 0;
+    return DYNSESS_OK;
 }
 
 /* ---- sessions ----------------------------------------------------------------- */
@@ -363,8 +373,6 @@ static dynsess_status dynsess__sess_alloc(dynsess_ctx *ctx, dynsess_session **ou
     s->root = dynsess_value_new_object(s->doc);
     s->journal = dynsess_value_new_object(s->doc);
     if (!s->root || !s->journal) { rc = dynsess__fail_nomem(err, "session"); goto fail; }
-    rc = dynsess_buf_append(&s->orig, "{}", 2, err);
-    if (rc) goto fail;
     *out = s;
     return DYNSESS_OK;
 fail:
@@ -519,6 +527,8 @@ DYNSESS_DEF dynsess_status dynsess_load(dynsess_ctx *ctx, const char *cookie_hea
     }
     rc = DYNSESS_OK;
     if (!adopted) {
+        rc = dynsess_buf_append(&s->orig, "{}", 2, err);
+        if (rc) goto done;
         s->is_new = 1;
         s->created_at = now;
         s->expires_at = dynsess__sess_expiry(ctx, now, now);
@@ -635,12 +645,8 @@ static dynsess_status dynsess__sess_emit(dynsess_ctx *ctx, dynsess_session *s,
 static dynsess_status dynsess__sess_commit(dynsess_ctx *ctx, dynsess_session *s,
                                            dynsess_buf *cur, dynsess_buf *token_out,
                                            int64_t expires_at, int was_new, dynsess_error *err) {
-    if (ctx->self_contained && token_out->len) {
-        dynsess_status rc;
-        dynsess_buf_reset(&s->token);
-        rc = dynsess_buf_append(&s->token, token_out->ptr, token_out->len, err);
-        if (rc) return rc;
-    }
+    (void)err;
+    if (ctx->self_contained && token_out->len) dynsess__sess_buf_swap(&s->token, token_out);
     if (cur) dynsess__sess_buf_swap(&s->orig, cur);
     s->expires_at = expires_at;
     /* stores number records 1 at creation, +1 per save (DynamoDB items written

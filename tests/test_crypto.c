@@ -282,6 +282,30 @@ TT_TEST(poly1305_rfc8439_and_splits) {
     }
 }
 
+
+/* Poly1305 AVX2 lanes against the scalar code at every length to 2100,
+   with random bytes and with all-ones keys and messages (largest limbs). */
+TT_TEST(poly1305_simd_matches_scalar) {
+    static uint8_t msg[2100];
+    uint8_t key[32], a[16], b[16];
+    size_t n, p;
+    int pass;
+    for (pass = 0; pass < 3; pass++) {
+        if (pass == 0) { rnd_fill(key, 32); rnd_fill(msg, sizeof msg); }
+        else { memset(key, 0xff, 32); memset(msg, pass == 1 ? 0xff : 0x00, sizeof msg); if (pass == 2) key[16] = 0; }
+        for (n = 0; n <= sizeof msg; n += 1 + (n % 37)) {
+            dynsess__cpu_restrict(0);
+            dynsess_poly1305(key, msg, n, b);
+            for (p = 0; p < NPATHS; p++) {
+                dynsess__cpu_restrict(paths[p]);
+                dynsess_poly1305(key, msg, n, a);
+                if (memcmp(a, b, 16)) TT__FAIL("pass %d length %lu path %lu", pass, (unsigned long)n, (unsigned long)p);
+            }
+        }
+    }
+    dynsess__cpu_restrict(~0u);
+}
+
 TT_TEST(aead_rfc8439_and_xchacha_inline) {
     uint8_t key[32], nonce[24], aad[12], pt[128], ct[128], want[128], tag[16], wtag[16], back[128];
     size_t n, p;
@@ -432,6 +456,7 @@ static const tt_case tt_cases[] = {
     TT_CASE(chacha20_simd_matches_portable),
     TT_CASE(hchacha20_draft_inline),
     TT_CASE(poly1305_rfc8439_and_splits),
+    TT_CASE(poly1305_simd_matches_scalar),
     TT_CASE(aead_rfc8439_and_xchacha_inline),
     TT_CASE(aead_rejects_without_writing_plaintext),
     TT_CASE(backend_matches_portable_random),

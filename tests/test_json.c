@@ -648,32 +648,39 @@ TT_TEST(json_many_members) {
 
 /* ---- writer and the buffer limit ------------------------------------------------------- */
 TT_TEST(json_write_limit) {
-    const char *in = "{\"key\":[1,true,\"va\\nlue\",{\"x\":null}],\"r\":0.5}";
-    dynsess_doc *doc;
-    dynsess_value *root;
-    dynsess_error err;
-    dynsess_buf b;
-    size_t full, lim;
-    ASSERT_OK(parse_new(in, strlen(in), 0, &doc, &root, &err), &err);
-    dynsess_buf_init(&b, 0);
-    ASSERT_OK(dynsess_json_write(root, &b, &err), &err);
-    full = b.len;
-    EXPECT_EQ_STR(b.ptr, in);
-    for (lim = 3; lim <= full + 3; lim++) {
-        dynsess_buf_free(&b);
-        b.limit = lim;
-        EXPECT_OK(dynsess_buf_append(&b, "ab", 2, &err), &err);
-        if (lim >= full + 2) {
-            EXPECT_OK(dynsess_json_write(root, &b, &err), &err);
-            EXPECT_EQ_INT(b.len, full + 2);
-        } else {
-            EXPECT_EQ_INT(dynsess_json_write(root, &b, &err), DYNSESS_E_LIMIT);
-            EXPECT_EQ_STR(b.ptr, "ab"); /* unchanged on failure */
+    static const char *const ins[] = {
+        "{\"key\":[1,true,\"va\\nlue\",{\"x\":null}],\"r\":0.5,\"e\":[],\"o\":{}}",
+        "\"top level \\\"string\\\" with escapes\\u0001 and more text after them\"",
+        "\"plain top-level string of some length\"", "-1234567", "[]", "0.25", "false"};
+    size_t t;
+    for (t = 0; t < sizeof ins / sizeof ins[0]; t++) {
+        const char *in = ins[t];
+        dynsess_doc *doc;
+        dynsess_value *root;
+        dynsess_error err;
+        dynsess_buf b;
+        size_t full, lim;
+        ASSERT_OK(parse_new(in, strlen(in), 0, &doc, &root, &err), &err);
+        dynsess_buf_init(&b, 0);
+        ASSERT_OK(dynsess_json_write(root, &b, &err), &err);
+        full = b.len;
+        EXPECT_EQ_STR(b.ptr, in);
+        for (lim = 3; lim <= full + 3; lim++) {
+            dynsess_buf_free(&b);
+            b.limit = lim;
+            EXPECT_OK(dynsess_buf_append(&b, "ab", 2, &err), &err);
+            if (lim >= full + 2) {
+                EXPECT_OK(dynsess_json_write(root, &b, &err), &err);
+                EXPECT_EQ_INT(b.len, full + 2);
+            } else {
+                EXPECT_EQ_INT(dynsess_json_write(root, &b, &err), DYNSESS_E_LIMIT);
+                EXPECT_EQ_STR(b.ptr, "ab"); /* unchanged on failure */
+            }
         }
+        dynsess_buf_free(&b);
+        dynsess_doc_free(doc);
+        EXPECT_EQ_INT(dynsess_json_write(root, 0, &err), DYNSESS_E_ARG);
     }
-    dynsess_buf_free(&b);
-    dynsess_doc_free(doc);
-    EXPECT_EQ_INT(dynsess_json_write(root, 0, &err), DYNSESS_E_ARG);
 }
 
 /* ---- out of memory ---------------------------------------------------------------------- */

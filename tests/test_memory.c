@@ -145,6 +145,30 @@ TT_TEST(memory_sweep) {
     dynsess_store_close(st);
 }
 
+TT_TEST(memory_create_drops_expired_records) {
+    dynsess_store *st = 0;
+    dynsess_error err;
+    char tok[16];
+    int i;
+    ASSERT_OK(dynsess_store_memory_new(0, &st, &err), &err);
+    for (i = 0; i < 10; i++) {
+        snprintf(tok, sizeof tok, "old%d", i);
+        EXPECT_OK(tm_save(st, tok, "{}", 100, 0, 1, 10, &err), &err);
+    }
+    EXPECT_EQ_INT(dynsess_store_memory_count(st), 10);
+    /* each create at now=200 drops two of the dead ones */
+    for (i = 0; i < 5; i++) {
+        snprintf(tok, sizeof tok, "new%d", i);
+        EXPECT_OK(tm_save(st, tok, "{}", 1000, 0, 1, 200, &err), &err);
+        EXPECT_EQ_INT(dynsess_store_memory_count(st), 10 - 2 * (i + 1) + (i + 1));
+    }
+    EXPECT_EQ_INT(dynsess_store_memory_count(st), 5);
+    /* live records are never dropped that way */
+    EXPECT_OK(tm_save(st, "last", "{}", 1000, 0, 1, 200, &err), &err);
+    EXPECT_EQ_INT(dynsess_store_memory_count(st), 6);
+    dynsess_store_close(st);
+}
+
 TT_TEST(memory_eviction_soonest_expiring) {
     dynsess_store *st = 0;
     dynsess_memory_desc d;
@@ -349,6 +373,7 @@ static const tt_case tt_cases[] = {
     TT_CASE(memory_create_load_update_destroy),
     TT_CASE(memory_lazy_expiry_and_touch),
     TT_CASE(memory_sweep),
+    TT_CASE(memory_create_drops_expired_records),
     TT_CASE(memory_eviction_soonest_expiring),
     TT_CASE(memory_many_sessions_random_order),
     TT_CASE(memory_bad_desc),

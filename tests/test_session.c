@@ -1012,6 +1012,60 @@ TT_TEST(size_limits) {
     ts_stop(&f);
 }
 
+/* The bitmap check against RFC 6265 §4.1.1 written out, for every byte. */
+TT_TEST(cookie_octet_bitmap) {
+    int c;
+    for (c = 0; c < 256; c++) {
+        char ch = (char)c;
+        int want = c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) ||
+                   (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+        if (dynsess__sess_cookie_octets(&ch, 1) != want) TT__FAIL("byte 0x%02x", c);
+    }
+    EXPECT(dynsess__sess_cookie_octets("v1.abc-_XYZ", 11));
+    EXPECT(!dynsess__sess_cookie_octets("v1.abc XYZ", 10));
+    EXPECT(dynsess__sess_cookie_octets("", 0));
+}
+
+/* A self-contained store that hands back a token a cookie cannot carry. */
+static dynsess_status ts_evil_load(dynsess_store *st, dynsess_str t, int64_t now,
+                                   dynsess_record *r, dynsess_error *err) {
+    (void)st; (void)t; (void)now; (void)r;
+    return dynsess__fail(err, DYNSESS_E_NOTFOUND, DYNSESS_NO_OFFSET, "evil: nothing");
+}
+static dynsess_status ts_evil_save(dynsess_store *st, const dynsess_write *w, int64_t now,
+                                   dynsess_buf *tok, dynsess_error *err) {
+    (void)st; (void)w; (void)now;
+    return dynsess_buf_appendz(tok, "a;b", err);
+}
+static dynsess_status ts_evil_destroy(dynsess_store *st, dynsess_str t, dynsess_error *err) {
+    (void)st; (void)t; (void)err;
+    return DYNSESS_OK;
+}
+static const dynsess_store_vt ts_evil_vt = { "evil", DYNSESS_STORE_SELF_CONTAINED, ts_evil_load,
+                                             ts_evil_save, ts_evil_destroy, 0, ts_p_close };
+
+TT_TEST(store_token_must_be_cookie_safe) {
+    dynsess_store evil;
+    dynsess_desc d;
+    dynsess_ctx *ctx = 0;
+    dynsess_session *s = 0;
+    dynsess_error err;
+    char sc[256];
+    size_t n = 1;
+    evil.vt = &ts_evil_vt;
+    memset(&d, 0, sizeof d);
+    d.store = &evil;
+    ASSERT_OK(dynsess_setup(&ctx, &d, &err), &err);
+    ASSERT_OK(dynsess_load(ctx, "session=x", 9, &s, &err), &err);
+    EXPECT_EQ_STR(dynsess_session_reason(s), "evil: nothing");
+    EXPECT_OK(dynsess_session_set_int(s, "k", 1, &err), &err);
+    EXPECT_EQ_INT(dynsess_save(ctx, s, sc, sizeof sc, &n, &err), DYNSESS_E_INTERNAL);
+    EXPECT_EQ_INT(n, 0);
+    EXPECT_EQ_INT(sc[0], 0);
+    dynsess_release(s);
+    dynsess_shutdown(ctx);
+}
+
 /* ---- the dict ------------------------------------------------------------------------ */
 TT_TEST(dict_api) {
     ts_fix f;
@@ -1282,6 +1336,8 @@ static const tt_case tt_cases[] = {
     TT_CASE(id_collision_gets_new_id),
     TT_CASE(store_failure_on_load_is_an_error),
     TT_CASE(size_limits),
+    TT_CASE(cookie_octet_bitmap),
+    TT_CASE(store_token_must_be_cookie_safe),
     TT_CASE(dict_api),
     TT_CASE(modified_sees_nested_and_same_value_edits),
     TT_CASE(corrupt_record_starts_fresh),

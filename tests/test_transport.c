@@ -137,6 +137,10 @@ static void *conn_main(void *arg) {
         } else if (!strcmp(path, "/badchunk")) {
             sends(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
             goto out;
+        } else if (!strcmp(path, "/te-and-cl")) {
+            /* both framings: chunked wins (RFC 9112 §6.3) and the client must not reuse */
+            if (sends(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n"
+                          "5\r\nhello\r\n0\r\n\r\n")) goto out;
         } else if (!strcmp(path, "/404")) {
             if (sends(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnop")) goto out;
         } else {
@@ -365,6 +369,12 @@ TT_TEST(chunked_and_interim) {
         EXPECT_EQ_INT(resp.status, 201);
         EXPECT(body_is(&resp, "ok"));
         EXPECT_EQ_INT(conns() - c0, 1);
+        EXPECT_OK(call(&t, "/te-and-cl", &resp, &err), &err);
+        EXPECT(body_is(&resp, "hello"));
+        if (!strcmp(kinds[k].name, "plain")) {
+            EXPECT_OK(call(&t, "/ok", &resp, &err), &err);
+            EXPECT_EQ_INT(conns() - c0, 2);
+        }
         dynsess_http_response_free(&resp);
         dynsess_transport_free(&t);
         if (tt_failures_in_test) printf("  (transport %s)\n", kinds[k].name);

@@ -21,5 +21,16 @@ for cc in "gcc -std=c99" "clang -std=c99" "g++ -x c++ -std=c++11" "clang++ -x c+
     fi
   done
 done
+# optional sections and backends (implementation-only macros), C99 and C++11
+for def in -DDYNSESS_NO_PLAIN_TRANSPORT -DDYNSESS_WITH_CURL -DDYNSESS_USE_BEARSSL -DDYNSESS_CRYPTO_PORTABLE \
+           "-DDYNSESS_WITH_CURL -DDYNSESS_USE_BEARSSL -DDYNSESS_STATIC"; do
+  for cc in "gcc -std=c99" "g++ -x c++ -std=c++11"; do
+    if $cc -Wall -Wextra -Wpedantic -Werror $def -I"$top" -c "$t/m.c" -o "$t/m.o" 2>"$t/err"; then
+      echo "ok   $cc $def"; pass=$((pass+1))
+    else
+      echo "FAIL $cc $def"; head -n 20 "$t/err"; fail=$((fail+1))
+    fi
+  done
+done
 echo "header: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -196,7 +196,7 @@ if [ -x "$server" ]; then
         url=$(sed -n 's|^server: listening on \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$work/server.log" | head -n 1)
         [ -n "$url" ] || { kill -0 "$spid" 2>/dev/null || break; sleep 0.1; i=$((i + 1)); }
     done
-    if [ -n "$url" ] && curl -s --max-time 10 -H "Cookie: session=$id" "$url/" > "$work/out" 2>&1 &&
+    if [ -n "$url" ] && timeout 15 node "$node_dir/http_fetch.mjs" -H "Cookie: session=$id" "$url/" > "$work/out" 2>&1 &&
        has 'carol' && has '<b id="visits">42</b>'; then
         ok "server adopts the CLI's session (carol, visit 42)"
     else cat "$work/server.log" >> "$work/out"; bad "server adopts the CLI's session (carol, visit 42)"; fi

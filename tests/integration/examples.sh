@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/integration/examples.sh BUILD_DIR - smoke tests of the examples with curl:
+# tests/integration/examples.sh BUILD_DIR - smoke tests of the examples over HTTP
+# (tests/node/http_fetch.mjs: a small curl -i in node, so curl is not needed):
 #   examples/server.c: start-up rules (secret required, --dev), the request
 #   cycle over HTTP (cookie flags, counter, login/regenerate, logout, JSON),
 #   keep-alive, request limits, the memory store and the DynamoDB fallback;
@@ -28,7 +29,8 @@ finish() { echo "examples: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit 
 has() { grep -q -- "$1" "$work/out"; }
 
 for f in "$server" "$codec"; do [ -x "$f" ] || { bad "missing $f (run make)"; finish; }; done
-command -v curl >/dev/null || { bad "curl is not installed"; finish; }
+node_dir=$top/tests/node
+command -v node >/dev/null || { bad "node is not installed (tools/deps.sh)"; finish; }
 unset SESSION_SECRET SESSION_STORE USE_DYNAMODB_SESSIONS SESSION_TABLE_NAME AWS_ENDPOINT_URL \
       AWS_ENDPOINT_URL_DYNAMODB DYNSESS_FALLBACK 2>/dev/null
 
@@ -49,8 +51,9 @@ start() {
     return 1
 }
 stop() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; }
-# fetch ARGS... : curl, bounded, headers+body in $work/out
-fetch() { curl -s -i --max-time 10 "$@" > "$work/out" 2>&1; }
+# fetch ARGS... : one request (see http_fetch.mjs), bounded, status+headers+body in $work/out
+fetch() { timeout 15 node "$node_dir/http_fetch.mjs" "$@" > "$work/out" 2>&1; }
+raw() { timeout 15 node "$node_dir/http_fetch.mjs" --raw "127.0.0.1:${url##*:}" "$1" > "$work/out" 2>&1; }
 cookie_of() { sed -n 's/^Set-Cookie: session=\([^;]*\).*/\1/p' "$work/out" | tr -d '\r' | head -n 1; }
 
 # ---- start-up rules --------------------------------------------------------------------------
@@ -75,7 +78,7 @@ if start dev "$server" --dev && grep -q 'generated a random secret' "$work/dev.l
     fetch -H "Cookie: session=$c1" "$url/"
     c2=$(cookie_of)
     if has '<b id="visits">2</b>' && [ -n "$c2" ]; then ok "cookie sent back: visit 2"; else bad "cookie sent back: visit 2"; fi
-    fetch -H "Cookie: session=$c2" --data-urlencode 'user=<dave>' "$url/login"
+    fetch -H "Cookie: session=$c2" --form 'user=%3Cdave%3E' "$url/login"
     c3=$(cookie_of)
     if has '^HTTP/1.1 303' && has '^Location: /' && [ -n "$c3" ]; then ok "POST /login: 303 to / with a new cookie"; else bad "POST /login: 303 to / with a new cookie"; fi
     fetch -H "Cookie: session=$c3" "$url/"
@@ -89,35 +92,30 @@ if start dev "$server" --dev && grep -q 'generated a random secret' "$work/dev.l
     fetch -H "Cookie: session=${c4}x" "$url/"
     if has 'Not logged in' && has '<b id="visits">1</b>' && grep -q 'new session (' "$work/dev.log"; then
         ok "tampered cookie: fresh session, reason logged"; else bad "tampered cookie: fresh session, reason logged"; fi
-    fetch -H 'Content-Type: text/plain' --data 'user=x' "$url/login"
+    fetch -H 'Content-Type: text/plain' --form 'user=x' "$url/login"
     if has '^HTTP/1.1 415'; then ok "login with the wrong content type: 415"; else bad "login with the wrong content type: 415"; fi
-    fetch --data 'user=' "$url/login"
+    fetch --form 'user=' "$url/login"
     if has '^HTTP/1.1 400'; then ok "login with an empty name: 400"; else bad "login with an empty name: 400"; fi
     fetch "$url/nope"
     if has '^HTTP/1.1 404'; then ok "unknown path: 404"; else bad "unknown path: 404"; fi
-    # keep-alive: curl reuses one connection for two URLs
-    curl -s -v --max-time 10 "$url/api/session" "$url/api/session" > "$work/out" 2>&1
-    if has 'Re-using existing connection' || has 'Reusing existing'; then ok "keep-alive: second request on the same connection"
+    # keep-alive: the second request reuses the first one's connection
+    fetch "$url/api/session" "$url/api/session"
+    if has '^reused-connection: yes' && [ "$(grep -c '^HTTP/1.1 200' "$work/out")" -eq 2 ]; then ok "keep-alive: second request on the same connection"
     else bad "keep-alive: second request on the same connection"; fi
     # pipelining and half-close: two requests in one write, then FIN; both answered in order
-    if command -v node >/dev/null; then
-        timeout 10 node -e '
-            const s = require("net").connect(+process.argv[1], "127.0.0.1", () =>
-                s.end("GET /api/session HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
-            let d = ""; s.on("data", (c) => d += c); s.on("end", () => console.log((d.match(/^HTTP\/1.1 \d+/gm) || []).join(",")));
-            setTimeout(() => process.exit(1), 8000).unref();' "${url##*:}" > "$work/out" 2>&1
-        if has '^HTTP/1.1 200,HTTP/1.1 404$'; then ok "pipelined requests answered in order after the client's FIN"
-        else bad "pipelined requests answered in order after the client's FIN"; fi
-    fi
+    raw 'GET /api/session HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n'
+    if [ "$(grep -a '^HTTP/1.1 ' "$work/out" | cut -c1-12 | tr '\n' ',')" = "HTTP/1.1 200,HTTP/1.1 404," ]; then
+        ok "pipelined requests answered in order after the client's FIN"
+    else bad "pipelined requests answered in order after the client's FIN"; fi
     # limits
     head -c 20000 /dev/zero | tr '\0' 'a' > "$work/big"
-    fetch --data-binary "@$work/big" "$url/login"
+    fetch --data-file "$work/big" "$url/login"
     if has '^HTTP/1.1 413'; then ok "20 KB body: 413"; else bad "20 KB body: 413"; fi
     fetch -H "X-Big: $(head -c 17000 /dev/zero | tr '\0' 'b')" "$url/"
     if has '^HTTP/1.1 431'; then ok "17 KB header: 431"; else bad "17 KB header: 431"; fi
-    printf 'GARBAGE\r\n\r\n' | timeout 5 curl -s -i --max-time 5 telnet://127.0.0.1:"${url##*:}" > "$work/out" 2>&1
+    raw 'GARBAGE\r\n\r\n'
     if has 'HTTP/1.1 400'; then ok "garbage request line: 400"; else bad "garbage request line: 400"; fi
-    fetch -H 'Transfer-Encoding: chunked' --data 'user=x' "$url/login"
+    fetch -H 'Transfer-Encoding: chunked' --form 'user=x' "$url/login"
     if has '^HTTP/1.1 501'; then ok "chunked request body: 501"; else bad "chunked request body: 501"; fi
     fetch "$url/"
     if has '^HTTP/1.1 200'; then ok "server still serving after bad requests"; else bad "server still serving after bad requests"; fi

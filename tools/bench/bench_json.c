@@ -8,7 +8,12 @@
                jansson: json_loadb + json_decref
      serialize dynsess: json_write into a reused dynsess_buf
                cJSON:   cJSON_PrintPreallocated (unformatted)
-               jansson: json_dumpb(JSON_COMPACT) into a preallocated buffer */
+               jansson: json_dumpb(JSON_COMPACT) into a preallocated buffer
+   Timings move with the machine's load; for a load-independent comparison count
+   instructions of one op: `bench_json --run OP PAYLOAD N` runs only that op N times
+   (OP: ours-parse, cjson-parse, jansson-parse, ours-write, cjson-write,
+   jansson-write; PAYLOAD 0-2), e.g. under valgrind --tool=callgrind, and N = 0
+   gives the setup cost to subtract. */
 // make-libs: -lcjson -ljansson
 #define _POSIX_C_SOURCE 200809L
 #define DYNSESS_IMPLEMENTATION
@@ -203,11 +208,44 @@ static void jansson_write(void *p) {
     c->sink += n;
 }
 
-int main(void) {
+static int run_one(const char *op, int k, long n) {
+    static const char *const ops[6] = {"ours-parse", "cjson-parse", "jansson-parse",
+                                       "ours-write", "cjson-write", "jansson-write"};
+    op_fn fns[6];
+    ctx_t c;
+    dynsess_doc *doc;
+    json_error_t e;
+    char *src;
+    size_t len;
+    long i;
+    int o;
+    fns[0] = ours_parse; fns[1] = cjson_parse; fns[2] = jansson_parse;
+    fns[3] = ours_write; fns[4] = cjson_write; fns[5] = jansson_write;
+    for (o = 0; o < 6 && strcmp(op, ops[o]); o++) {}
+    if (o == 6 || k < 0 || k > 2) { printf("unknown op or payload\n"); return 2; }
+    src = k == 0 ? make_small(&len) : k == 1 ? make_session(4096, &len) : make_document(65536, &len);
+    memset(&c, 0, sizeof c);
+    c.src = src;
+    c.len = len;
+    if (dynsess_doc_new(0, &doc, 0) || dynsess_json_parse(doc, src, len, 0, &c.root, 0)) return 1;
+    c.cj = cJSON_ParseWithLength(src, len);
+    c.ja = json_loadb(src, len, 0, &e);
+    dynsess_buf_init(&c.out, 0);
+    c.pre_cap = len * 2 + 1024;
+    c.pre = (char *)malloc(c.pre_cap);
+    if (!c.cj || !c.ja || !c.pre) return 1;
+    ours_write(&c); /* size the output buffer once, as in the timed runs */
+    for (i = 0; i < n; i++) fns[o](&c);
+    printf("%s payload %d: %ld runs\n", op, k, n);
+    return 0;
+}
+
+int main(int argc, char **argv) {
     const char *names[3] = {"session ~300 B", "session ~4 KB", "document ~64 KB"};
     char *src[3];
     size_t len[3];
     int k, worst_ok = 1;
+    if (argc == 5 && !strcmp(argv[1], "--run")) return run_one(argv[2], atoi(argv[3]), atol(argv[4]));
     src[0] = make_small(&len[0]);
     src[1] = make_session(4096, &len[1]);
     src[2] = make_document(65536, &len[2]);

@@ -893,9 +893,12 @@ typedef struct dynsess_store dynsess_store;
 /* What a store hands back from load. */
 typedef struct dynsess_record {
     dynsess_buf data;     /* the session as JSON object text (caller inits/frees) */
-    int64_t created_at;   /* epoch s: when the session was first created          */
+    int64_t created_at;   /* epoch s: when the session was first created; keep it
+                             exactly as written (0 reads as past the absolute
+                             lifetime: the record is not adopted)              */
     int64_t expires_at;   /* epoch s: dead at or after this (idle or absolute)    */
-    int64_t version;      /* optimistic-lock counter; 0 if the store has none     */
+    int64_t version;      /* optimistic-lock counter: 1 at create, +1 per save;
+                             0 if the store has none                           */
     int stale;            /* 1: rewrite on the next save even if unchanged (e.g.
                              sealed with an old key: re-seal with the new one)  */
 } dynsess_record;
@@ -1397,7 +1400,8 @@ DYNSESS_DEF int dynsess_session_modified(const dynsess_session *s);
 DYNSESS_DEF dynsess_str dynsess_session_id(const dynsess_session *s);
 /* Why the session is new or what happened to it, for host logging: "" when a
    record was adopted; "no session cookie"; "cookie: malformed session id";
-   the store's reason ("memory: no such session", "cookie: tampered", ...);
+   the store's reason ("memory: no such session", "cookie: expired",
+   "cookie: authentication failed (...)", ...);
    "session: expired"; "session: destroyed by another request, changes
    dropped". Never holds cookie values. Borrowed. */
 DYNSESS_DEF const char *dynsess_session_reason(const dynsess_session *s);
@@ -1566,10 +1570,19 @@ static DYNSESS__UNUSED int dynsess__allocator_valid(const dynsess_allocator *a) 
 DYNSESS_DEF void dynsess_free(const dynsess_allocator *a, void *p) { dynsess__free(a, p); }
 
 /* ---- wipe and compare ----------------------------------------------------- */
+/* memset, then an empty asm that claims to read the memory: the compiler
+   must assume the zeroes are observed, so it cannot drop the memset.
+   Elsewhere a loop of volatile stores. */
 DYNSESS_DEF void dynsess_wipe(void *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!n) return;
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile unsigned char *v = (volatile unsigned char *)p;
     size_t i;
     for (i = 0; i < n; i++) v[i] = 0;
+#endif
 }
 
 /* CT: time depends on n only. */
@@ -1678,15 +1691,25 @@ DYNSESS_DEF size_t dynsess_base64url_encode(const void *in, size_t n, char *out,
     return o;
 }
 
-/* Value of a base64url character, or -1. */
-static DYNSESS__UNUSED int dynsess__b64url_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* Value of each byte as a base64url digit, or -1 (RFC 4648 §5 alphabet). */
+static const signed char dynsess__b64url_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 DYNSESS_DEF dynsess_status dynsess_base64url_decode(const char *in, size_t n, uint8_t *out,
                                                     size_t cap, size_t *out_len,
@@ -1702,7 +1725,7 @@ DYNSESS_DEF dynsess_status dynsess_base64url_decode(const char *in, size_t n, ui
                              "base64url: output needs %lu bytes, buffer has %lu",
                              (unsigned long)need, (unsigned long)cap);
     for (i = 0; i < n; i++) {
-        int v = dynsess__b64url_value((unsigned char)in[i]);
+        int v = dynsess__b64url_values[(unsigned char)in[i]];
         if (v < 0)
             return dynsess__fail(err, DYNSESS_E_COOKIE, i,
                                  "base64url: invalid character at offset %lu", (unsigned long)i);
@@ -1991,6 +2014,13 @@ static const uint8_t dynsess__json_cls[256] = {
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__JSON_PORTABLE)
 #define DYNSESS__CTZ_BYTES(m) ((size_t)__builtin_ctzll(m) >> 3)
 #endif
+/* With SSE2 (every x86-64) the parser's inline string scan takes 16 bytes at
+   a time: one signed compare "< 0x20" flags both control bytes and bytes
+   >= 0x80 (negative as int8). The input copy ends in 16 NUL bytes. */
+#if defined(DYNSESS__CTZ_BYTES) && defined(__SSE2__)
+#include <emmintrin.h>
+#define DYNSESS__JSON_SSE2 1
+#endif
 #define DYNSESS__ONES ((uint64_t)0x0101010101010101u)
 #define DYNSESS__HIGH ((uint64_t)0x8080808080808080u)
 /* Nonzero if one of the 8 bytes in x is '"', '\\', < 0x20 or (if hi) >= 0x80;
@@ -2202,15 +2232,18 @@ typedef struct dynsess__pframe {
     size_t start;           /* first scratch slot of this container */
     uint64_t seen;          /* object: filter of key hashes (see dynsess__key_bit) */
     int is_obj;
-    int dup;                /* object: two keys hit the same filter bit */
+    uint64_t dup;           /* object: nonzero if two keys hit the same filter bit */
 } dynsess__pframe;
 
 /* One of 64 filter bits for a key, from its length, first and last byte:
    different bits mean different keys, so objects whose keys never share a
    bit skip the duplicate-key pass. */
+/* k always points into the parser's input copy, just past an opening quote:
+   for an empty key k[0] is the NUL written over the closing quote and k[-1]
+   is the opening quote, so no test for kl == 0 is needed. */
 #define DYNSESS__KEY_BIT(k, kl) \
-    ((uint64_t)1 << ((unsigned)((kl) * 7u + ((kl) ? (unsigned char)(k)[0] * 3u + \
-                                              (unsigned char)(k)[(kl) - 1] : 0u)) & 63u))
+    ((uint64_t)1 << (((unsigned)(kl) * 7u + (unsigned char)(k)[0] * 3u + \
+                      (unsigned char)((k) + (kl))[-1]) & 63u))
 
 typedef struct dynsess__parser {
     dynsess_doc *doc;
@@ -2369,32 +2402,36 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
     const unsigned char *p = ps->p, *start = p, *int_start;
     uint64_t w = 0;
-    int neg = 0, nd = 0, frac = 0, is_real = 0, r;
+    int neg = 0, is_real = 0, r;
+    size_t nd, frac = 0;
     long ex = 0;
     double d;
+    /* every digit goes into w: with at most 19 digits in all (nd) w is exact;
+       longer literals take the strtod path, where w is not used */
     if (*p == '-') { neg = 1; p++; }
     int_start = p;
-    if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
     if (*p == '0') {
         p++;
-        if (*p >= '0' && *p <= '9')
+        if ((unsigned)(*p - '0') < 10u)
             return dynsess__json_err(ps, int_start, "leading zero in number");
+    } else if (DYNSESS__LIKELY((unsigned)(*p - '0') < 10u)) {
+        do {
+            w = w * 10 + (uint64_t)(*p - '0');
+            p++;
+        } while ((unsigned)(*p - '0') < 10u);
     } else {
-        while (*p >= '0' && *p <= '9') {
-            if (nd < 19) w = w * 10 + (uint64_t)(*p - '0');
-            nd++;
-            p++;
-        }
+        return dynsess__json_err(ps, p, "invalid number");
     }
+    nd = (size_t)(p - int_start);
     if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
-        while (*p >= '0' && *p <= '9') {
-            if (nd < 19 && (w || *p != '0')) w = w * 10 + (uint64_t)(*p - '0');
-            if (w) nd++;
-            frac++;
+        const unsigned char *fs = ++p;
+        if ((unsigned)(*p - '0') >= 10u) return dynsess__json_err(ps, p, "digit expected after '.'");
+        do {
+            w = w * 10 + (uint64_t)(*p - '0');
             p++;
-        }
+        } while ((unsigned)(*p - '0') < 10u);
+        frac = (size_t)(p - fs);
+        nd += frac;
         is_real = 1;
     }
     if ((*p == 'e' || *p == 'E')) {
@@ -2424,7 +2461,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
         }
     }
     v->type = DYNSESS_JSON_REAL;
-    if (nd <= 19 && dynsess__fast_double(w, (int)(ex - frac), &d)) {
+    if (nd <= 19 && dynsess__fast_double(w, (int)(ex - (long)frac), &d)) {
         v->u.d = neg ? -d : d;
         return DYNSESS_OK;
     }
@@ -2570,14 +2607,46 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     const unsigned char *p = ps->p, *e = ps->end;
     dynsess_value *v;
     dynsess_status rc;
-    int after_comma = 0, is_obj = 0, dup = 0;
-    uint64_t seen = 0;
+    int is_obj = 0;
+    uint64_t seen = 0, dup = 0;
     dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
     size_t ns = ps->nscratch;
+    /* the open frames and the arena's bump region are kept in locals: the NUL
+       bytes written over closing quotes may alias anything, and would force
+       reloads of ps->... and doc->... on every value otherwise */
+    dynsess_doc *doc = ps->doc;
+    char *acur = doc->cur, *aend = doc->end;
+    dynsess__pframe *fr = ps->frames;
+    size_t nf = ps->nframes;
+#ifdef DYNSESS__JSON_SSE2
+    const __m128i sse_quote = _mm_set1_epi8('"'), sse_bslash = _mm_set1_epi8('\\'),
+                  sse_space = _mm_set1_epi8(0x20);
+#endif
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
-#ifdef DYNSESS__CTZ_BYTES
+#if defined(DYNSESS__JSON_SSE2)
+#define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
+    do {                                                                            \
+        unsigned char *q_ = (unsigned char *)p + 1;                                 \
+        for (;;) {                                                                  \
+            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)q_);        \
+            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(                 \
+                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
+                _mm_cmplt_epi8(x_, sse_space)));                                    \
+            if (!m_) { q_ += 16; continue; }                                        \
+            q_ += __builtin_ctz(m_);                                                \
+            if (*q_ == '"') {                                                       \
+                (sp) = (const char *)p + 1;                                         \
+                (sn) = (size_t)(q_ - p - 1);                                        \
+                *q_ = 0;                                                            \
+                p = q_ + 1;                                                         \
+                goto done;                                                          \
+            }                                                                       \
+            break;                                                                  \
+        }                                                                           \
+    } while (0)
+#elif defined(DYNSESS__CTZ_BYTES)
 #define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
     do {                                                                            \
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
@@ -2600,15 +2669,34 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
 #else
 #define DYNSESS__SHORT_STRING(sp, sn, done) do { if (0) goto done; } while (0)
 #endif
-#define DYNSESS__NEW_VALUE() \
-    do { v = (dynsess_value *)dynsess__arena_alloc(ps->doc, sizeof *v); \
-         if (!v) return dynsess__fail_nomem(ps->err, "json"); } while (0)
+/* ptr = n bytes (a multiple of 8) from the arena held in acur / aend */
+#define DYNSESS__ARENA_GET(ptr, type, n)                                         \
+    do {                                                                         \
+        if (DYNSESS__LIKELY((size_t)(aend - acur) >= (n))) {                    \
+            (ptr) = (type)(void *)acur;                                          \
+            acur += (n);                                                         \
+        } else {                                                                 \
+            doc->cur = acur;                                                     \
+            (ptr) = (type)dynsess__arena_grow(doc, (n));                        \
+            acur = doc->cur;                                                     \
+            aend = doc->end;                                                     \
+            if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");            \
+        }                                                                        \
+    } while (0)
+#define DYNSESS__NEW_VALUE() DYNSESS__ARENA_GET(v, dynsess_value *, sizeof *v)
 
+/* Compact JSON has no white space: each step first tests for the byte it
+   expects and skips white space only when that test fails. */
 value:
-    DYNSESS__SKIP_WS(p, e);
     switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p++;
+        DYNSESS__SKIP_WS(p, e);
+        goto value;
     case '"':
-        after_comma = 0;
         DYNSESS__NEW_VALUE();
         v->type = DYNSESS_JSON_STRING;
         v->cap = 0;
@@ -2620,19 +2708,27 @@ value:
         goto got;
     case '{':
     case '[':
-        after_comma = 0;
-        if (ps->nframes >= max_depth)
+        if (nf >= max_depth)
             return dynsess__fail(ps->err, DYNSESS_E_DEPTH, (size_t)(p - ps->src),
                                  "json: nesting deeper than %lu at offset %lu",
                                  (unsigned long)max_depth, (unsigned long)(p - ps->src));
-        if (ps->nframes) {
-            ps->frames[ps->nframes - 1].seen = seen;
-            ps->frames[ps->nframes - 1].dup = dup;
+        if (nf) {
+            fr[nf - 1].seen = seen;
+            fr[nf - 1].dup = dup;
         }
         seen = 0;
         dup = 0;
         is_obj = *p == '{';
-        if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
+        if (DYNSESS__LIKELY(nf < ps->cap_frames)) {
+            fr[nf].start = ns;
+            fr[nf].is_obj = is_obj;
+            nf++;
+        } else {
+            ps->nframes = nf;
+            if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
+            fr = ps->frames;
+            nf = ps->nframes;
+        }
         p++;
         DYNSESS__SKIP_WS(p, e);
         if (*p == (is_obj ? '}' : ']')) {
@@ -2662,7 +2758,6 @@ value:
         v->u.i = 0;
         p += 4;
     got_word:
-        after_comma = 0;
         v->len = 0;
         v->cap = 0;
         goto got;
@@ -2683,40 +2778,44 @@ value:
             p = ps->p;
             goto got;
         }
-        if (after_comma && *p == ']') return dynsess__json_err(ps, p, "trailing comma");
         return dynsess__json_unexpected(ps, p);
     }
 
 key:
-    /* at the first non-space byte where an object key must start */
-    if (*p != '"') {
+    /* where an object key must start (after '{' and white space, or after ',') */
+    if (DYNSESS__UNLIKELY(*p != '"')) {
+        DYNSESS__SKIP_WS(p, e);
         if (*p == '}') return dynsess__json_err(ps, p, "trailing comma");
-        return dynsess__json_unexpected(ps, p);
+        if (*p != '"') return dynsess__json_unexpected(ps, p);
     }
     {
-        const char *key = 0;
-        size_t key_len = 0;
+        const char *key, *ks;
+        size_t key_len, kn;
         DYNSESS__SHORT_STRING(key, key_len, have_key);
         ps->p = p;
-        rc = dynsess__parse_string(ps, &key, &key_len);
+        rc = dynsess__parse_string(ps, &ks, &kn); /* key stays out of memory */
         if (rc) return rc;
+        key = ks;
+        key_len = kn;
         p = ps->p;
     have_key:
         DYNSESS__PUSH_MEMBER(ps, key, key_len, 0);
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
-            dup |= (seen & bit) != 0;
+            dup |= seen & bit;
             seen |= bit;
         }
     }
-    DYNSESS__SKIP_WS(p, e);
-    if (*p != ':') return dynsess__json_unexpected(ps, p);
+    if (DYNSESS__UNLIKELY(*p != ':')) {
+        DYNSESS__SKIP_WS(p, e);
+        if (*p != ':') return dynsess__json_unexpected(ps, p);
+    }
     p++;
     goto value;
 
 close: {
     /* the container on top of the frame stack is complete */
-    dynsess__pframe *f = &ps->frames[ps->nframes - 1];
+    dynsess__pframe *f = &fr[nf - 1];
     size_t n = ns - f->start;
     dynsess__member *m = sc + f->start;
     if (n > 0xFFFFFFFFu)
@@ -2727,10 +2826,9 @@ close: {
     if (is_obj) {
         dynsess__member *dst = 0;
         v->type = DYNSESS_JSON_OBJECT;
-        if (dup && !dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
-            dst = (dynsess__member *)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
-            if (!dst) return dynsess__fail_nomem(ps->err, "json");
+            DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
             memcpy(dst, m, n * sizeof *dst);
         }
         v->u.members = dst;
@@ -2739,8 +2837,7 @@ close: {
         size_t i;
         v->type = DYNSESS_JSON_ARRAY;
         if (n) {
-            dst = (dynsess_value **)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
-            if (!dst) return dynsess__fail_nomem(ps->err, "json");
+            DYNSESS__ARENA_GET(dst, dynsess_value **, n * sizeof *dst);
             for (i = 0; i < n; i++) dst[i] = m[i].val;
         }
         v->u.items = dst;
@@ -2748,38 +2845,46 @@ close: {
     v->len = n;
     v->cap = (uint32_t)n;
     ns = f->start;
-    ps->nframes--;
-    if (ps->nframes) {
-        is_obj = ps->frames[ps->nframes - 1].is_obj;
-        seen = ps->frames[ps->nframes - 1].seen;
-        dup = ps->frames[ps->nframes - 1].dup;
+    nf--;
+    if (nf) {
+        is_obj = fr[nf - 1].is_obj;
+        seen = fr[nf - 1].seen;
+        dup = fr[nf - 1].dup;
     }
 }
 
 got:
     /* v is a complete value */
-    if (DYNSESS__UNLIKELY(!ps->nframes)) {
+    if (DYNSESS__UNLIKELY(!nf)) {
         DYNSESS__SKIP_WS(p, e);
         if (p < e) return dynsess__json_err(ps, p, "unexpected data after the document");
+        doc->cur = acur;
+        ps->nframes = 0;
         *root = v;
         return DYNSESS_OK;
     }
     if (is_obj) sc[ns - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
-    DYNSESS__SKIP_WS(p, e);
-    if (*p == ',') {
+sep:
+    if (DYNSESS__LIKELY(*p == ',')) {
         p++;
-        DYNSESS__SKIP_WS(p, e);
         if (is_obj) goto key;
-        after_comma = 1;
+        DYNSESS__SKIP_WS(p, e);
+        if (*p == ']') return dynsess__json_err(ps, p, "trailing comma");
         goto value;
     }
     if (*p == (is_obj ? '}' : ']')) {
         p++;
         goto close;
     }
+    if (*p <= 0x20 && (dynsess__json_cls[*p] & DYNSESS__CLS_WS)) {
+        p++;
+        DYNSESS__SKIP_WS(p, e);
+        goto sep;
+    }
     return dynsess__json_unexpected(ps, p);
 #undef DYNSESS__NEW_VALUE
+#undef DYNSESS__ARENA_GET
 #undef DYNSESS__SHORT_STRING
 }
 #undef DYNSESS__PUSH_MEMBER
@@ -2788,7 +2893,7 @@ got:
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,
                                               const dynsess_json_opts *opts, dynsess_value **root,
                                               dynsess_error *err) {
-    dynsess__member scratch[64];
+    dynsess__member scratch[256]; /* 6 KB: arrays of up to 256 items need no heap */
     dynsess__pframe frames[32];
     dynsess__parser ps;
     dynsess__arena_mark mark;
@@ -2814,15 +2919,16 @@ DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src,
     want = len < ((size_t)-1) / 4 ? 2 * len + 512 : 0;
     if ((size_t)(doc->end - doc->cur) < want && !dynsess__arena_reserve(doc, want))
         return dynsess__fail_nomem(err, "json");
-    /* strings live in this copy; 8 zero bytes after it let the writer read whole
-       8-byte blocks of any string in it */
-    copy = (char *)dynsess__arena_alloc(doc, len + 8);
+    /* strings live in this copy; 16 zero bytes after it let the parser and the
+       writer read whole 16- or 8-byte blocks of any string in it (and stop the
+       parser's scans at the end of the input) */
+    copy = (char *)dynsess__arena_alloc(doc, len + 16);
     if (!copy) {
         dynsess__arena_rewind(doc, &mark);
         return dynsess__fail_nomem(err, "json");
     }
     if (len) memcpy(copy, src, len);
-    memset(copy + len, 0, 8);
+    memset(copy + len, 0, 16);
     ps.doc = doc;
     ps.src = ps.p = (const unsigned char *)copy;
     ps.end = ps.src + len;
@@ -3606,6 +3712,9 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
     return root;
 }
 #undef DYNSESS__ONES
+#ifdef DYNSESS__JSON_SSE2
+#undef DYNSESS__JSON_SSE2
+#endif
 #ifdef DYNSESS__CTZ_BYTES
 #undef DYNSESS__CTZ_BYTES
 #endif
@@ -3686,18 +3795,6 @@ static DYNSESS__UNUSED void dynsess__store64_le(uint8_t *p, uint64_t v) {
     dynsess__store32_le(p + 4, (uint32_t)(v >> 32));
 }
 
-/* Wipe for hot paths: memset plus a compiler barrier that makes the zeroes
-   observable (the explicit_bzero technique), so the stores cannot be dropped.
-   Word-wide, unlike dynsess_wipe's byte loop. */
-static DYNSESS__UNUSED void dynsess__cwipe(void *p, size_t n) {
-#if defined(__GNUC__) || defined(__clang__)
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-#else
-    dynsess_wipe(p, n);
-#endif
-}
-
 /* ---- SHA-256 --------------------------------------------------------------- */
 static const uint32_t dynsess__sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -3740,7 +3837,7 @@ static DYNSESS__UNUSED void dynsess__sha256_blocks_portable(uint32_t st[8], cons
         st[4] += e; st[5] += f; st[6] += g; st[7] += h;
         p += 64;
     }
-    dynsess__cwipe(w, sizeof w);
+    dynsess_wipe(w, sizeof w);
 }
 
 
@@ -3866,7 +3963,7 @@ DYNSESS_DEF void dynsess_sha256_final(const dynsess_sha256_ctx *c, uint8_t out[D
     dynsess__store32_be(t.buf + 60, (uint32_t)bits);
     dynsess__sha256_blocks(t.state, t.buf, 1);
     for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, t.state[i]);
-    dynsess__cwipe(&t, sizeof t);
+    dynsess_wipe(&t, sizeof t);
 }
 #else
 /* BearSSL br_sha256 (constant-time). CT: depends on lengths only. */
@@ -3885,7 +3982,7 @@ DYNSESS_DEF void dynsess_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA
     dynsess_sha256_init(&c);
     dynsess_sha256_update(&c, p, n);
     dynsess_sha256_final(&c, out);
-    dynsess__cwipe(&c, sizeof c);
+    dynsess_wipe(&c, sizeof c);
 }
 
 /* ---- HMAC-SHA256 (RFC 2104) ------------------------------------------------- */
@@ -3903,8 +4000,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     for (i = 0; i < DYNSESS_SHA256_BLOCK; i++) pad[i] = (uint8_t)(k[i] ^ 0x5c);
     dynsess_sha256_init(&c->outer);
     dynsess_sha256_update(&c->outer, pad, sizeof pad);
-    dynsess__cwipe(k, sizeof k);
-    dynsess__cwipe(pad, sizeof pad);
+    dynsess_wipe(k, sizeof k);
+    dynsess_wipe(pad, sizeof pad);
 }
 
 /* CT: depends on n only. */
@@ -3920,8 +4017,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_final(const dynsess_hmac_sha256_ctx *c,
     dynsess_sha256_final(&c->inner, ih);
     dynsess_sha256_update(&o, ih, sizeof ih);
     dynsess_sha256_final(&o, out);
-    dynsess__cwipe(ih, sizeof ih);
-    dynsess__cwipe(&o, sizeof o);
+    dynsess_wipe(ih, sizeof ih);
+    dynsess_wipe(&o, sizeof o);
 }
 #else
 /* BearSSL br_hmac over br_sha256. CT: depends on lengths only. */
@@ -3929,7 +4026,7 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     br_hmac_key_context kc;
     br_hmac_key_init(&kc, &br_sha256_vtable, key, key_len);
     br_hmac_init(&c->br, &kc, 0);
-    dynsess__cwipe(&kc, sizeof kc);
+    dynsess_wipe(&kc, sizeof kc);
 }
 DYNSESS_DEF void dynsess_hmac_sha256_update(dynsess_hmac_sha256_ctx *c, const void *p, size_t n) {
     br_hmac_update(&c->br, p, n);
@@ -3947,7 +4044,7 @@ DYNSESS_DEF void dynsess_hmac_sha256(const void *key, size_t key_len, const void
     dynsess_hmac_sha256_init(&c, key, key_len);
     dynsess_hmac_sha256_update(&c, p, n);
     dynsess_hmac_sha256_final(&c, out);
-    dynsess__cwipe(&c, sizeof c);
+    dynsess_wipe(&c, sizeof c);
 }
 
 /* ---- HKDF-SHA256 (RFC 5869) -------------------------------------------------- */
@@ -3983,9 +4080,9 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256_expand(const uint8_t prk[DYNSESS_
         done += take;
         counter++;
     }
-    dynsess__cwipe(&base, sizeof base);
-    dynsess__cwipe(&c, sizeof c);
-    dynsess__cwipe(t, sizeof t);
+    dynsess_wipe(&base, sizeof base);
+    dynsess_wipe(&c, sizeof c);
+    dynsess_wipe(t, sizeof t);
     return DYNSESS_OK;
 }
 
@@ -4000,7 +4097,7 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256(const void *salt, size_t salt_len
                              "hkdf: output length %lu exceeds 255*32 bytes", (unsigned long)out_len);
     dynsess_hkdf_sha256_extract(salt, salt_len, ikm, ikm_len, prk);
     rc = dynsess_hkdf_sha256_expand(prk, info, info_len, out, out_len, err);
-    dynsess__cwipe(prk, sizeof prk);
+    dynsess_wipe(prk, sizeof prk);
     return rc;
 }
 
@@ -4065,8 +4162,8 @@ static DYNSESS__UNUSED void dynsess__chacha20_xor_portable(uint32_t s[16], const
             n = 0;
         }
     }
-    dynsess__cwipe(x, sizeof x);
-    dynsess__cwipe(ks, sizeof ks);
+    dynsess_wipe(x, sizeof x);
+    dynsess_wipe(ks, sizeof ks);
 }
 
 #ifdef DYNSESS__X86_SIMD
@@ -4266,7 +4363,7 @@ static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8
             dynsess__chacha20_xor_avx2(s, ks, ks, 512);
             dynsess__xor_bytes(op + done, ip + done, ks, n - done);
             s[12] -= (uint32_t)(8 - (n - done + 63) / 64);   /* blocks actually used */
-            dynsess__cwipe(ks, sizeof ks);
+            dynsess_wipe(ks, sizeof ks);
             return;
         }
     } else if (f & DYNSESS__CPU_SSE2) {
@@ -4276,7 +4373,7 @@ static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8
             dynsess__chacha20_xor_sse2(s, ks, ks, 256);
             dynsess__xor_bytes(op + done, ip + done, ks, n - done);
             s[12] -= (uint32_t)(4 - (n - done + 63) / 64);
-            dynsess__cwipe(ks, 256);
+            dynsess_wipe(ks, 256);
             return;
         }
     }
@@ -4339,7 +4436,7 @@ static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce
     uint32_t s[16];
     dynsess__chacha20_setup(s, key, nonce, counter);
     dynsess__chacha20_xor_state(s, (const uint8_t *)in, (uint8_t *)out, n);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(s, sizeof s);
 #endif
 }
 
@@ -4370,7 +4467,7 @@ DYNSESS_DEF void dynsess_hchacha20(const uint8_t key[DYNSESS_CHACHA_KEY_SIZE], c
         dynsess__store32_le(out + 4 * i, s[i]);
         dynsess__store32_le(out + 16 + 4 * i, s[12 + i]);
     }
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(s, sizeof s);
 }
 
 /* XChaCha nonce split: subkey from nonce[0..16], IETF nonce 0^4 || nonce[16..24]. */
@@ -4388,7 +4485,7 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess__chacha20_xor_any(subkey, n12, counter, in, n, out);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
 }
 
 /* ---- Poly1305 (RFC 8439 §2.5) --------------------------------------------------------
@@ -4538,10 +4635,10 @@ dynsess__poly1305_avx2(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n) {
     c->h[1] = ((l0 + (l1 << 26)) >> 44) + (l2 << 8) + ((l3 & 0x3ff) << 34);
     c->h[2] = (l3 >> 10) + (l4 << 16);
     cy = c->h[1] >> 44; c->h[1] &= 0xfffffffffffULL; c->h[2] += cy;
-    dynsess__cwipe(rp, sizeof rp);
-    dynsess__cwipe(hl, sizeof hl);
-    dynsess__cwipe(lanes, sizeof lanes);
-    dynsess__cwipe(sum, sizeof sum);
+    dynsess_wipe(rp, sizeof rp);
+    dynsess_wipe(hl, sizeof hl);
+    dynsess_wipe(lanes, sizeof lanes);
+    dynsess_wipe(sum, sizeof sum);
     _mm256_zeroall();
 #undef DYNSESS__LOAD4
 #undef DYNSESS__ADDMSG
@@ -4778,7 +4875,7 @@ DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYN
         dynsess__poly1305_blocks(c, c->buf, 16, 1);
     }
     dynsess__poly1305_finish(c, tag);
-    dynsess__cwipe(c, sizeof *c);
+    dynsess_wipe(c, sizeof *c);
 }
 
 /* CT: depends on n only. */
@@ -4823,8 +4920,8 @@ DYNSESS_DEF void dynsess_chacha20poly1305_seal(const uint8_t key[DYNSESS_CHACHA_
     size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
     dynsess__chacha20_aead_body(s, ks, head, pt, n, ct);
     dynsess__aead_tag(ks, ad, ad_len, ct, n, tag);          /* §2.6: ks[0..32) is the one-time key */
-    dynsess__cwipe(ks, sizeof ks);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(ks, sizeof ks);
+    dynsess_wipe(s, sizeof s);
 #endif
 }
 
@@ -4840,7 +4937,7 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
     dynsess__br_poly()(key, nonce, (void *)(uintptr_t)ct, n, ad, ad_len, want,
                        dynsess__br_chacha_otk_only, 1);
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess__cwipe(want, sizeof want);
+    dynsess_wipe(want, sizeof want);
     if (!ok)
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
@@ -4851,16 +4948,16 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
     size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
     dynsess__aead_tag(ks, ad, ad_len, ct, n, want);
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess__cwipe(want, sizeof want);
+    dynsess_wipe(want, sizeof want);
     if (!ok) {                       /* nothing written to pt */
-        dynsess__cwipe(ks, sizeof ks);
-        dynsess__cwipe(s, sizeof s);
+        dynsess_wipe(ks, sizeof ks);
+        dynsess_wipe(s, sizeof s);
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
     }
     dynsess__chacha20_aead_body(s, ks, head, ct, n, pt);
-    dynsess__cwipe(ks, sizeof ks);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(ks, sizeof ks);
+    dynsess_wipe(s, sizeof s);
 #endif
     return DYNSESS_OK;
 }
@@ -4874,7 +4971,7 @@ DYNSESS_DEF void dynsess_xchacha20poly1305_seal(const uint8_t key[DYNSESS_XCHACH
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess_chacha20poly1305_seal(subkey, n12, ad, ad_len, pt, n, ct, tag);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
 }
 
 /* CT: depends on ad_len and n only. */
@@ -4886,7 +4983,7 @@ DYNSESS_DEF dynsess_status dynsess_xchacha20poly1305_open(
     dynsess_status rc;
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     rc = dynsess_chacha20poly1305_open(subkey, n12, ad, ad_len, ct, n, tag, pt, err);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
     return rc;
 }
 
@@ -5240,16 +5337,6 @@ DYNSESS_DEF dynsess_status dynsess_sigv4_parse_time(dynsess_str s, int64_t *t, d
 }
 
 /* ---- small fast helpers for the signing hot path ------------------------------------ */
-/* Wipe that the compiler cannot drop, at memset speed (the asm barrier makes
-   the zeroed bytes observable); falls back to dynsess_wipe. */
-static void dynsess__sigv4_fastwipe(void *p, size_t n) {
-#if defined(__GNUC__) || defined(__clang__)
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-#else
-    dynsess_wipe(p, n);
-#endif
-}
 static const char dynsess__sigv4_hexpairs[513] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
@@ -5592,7 +5679,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         dynsess_sha256_init(&pc);
         dynsess_sha256_update(&pc, req->payload.len ? req->payload.ptr : "", req->payload.len);
         dynsess_sha256_final(&pc, digest);
-        dynsess__sigv4_fastwipe(&pc, sizeof pc); /* its buffer held body bytes */
+        dynsess_wipe(&pc, sizeof pc); /* its buffer held body bytes */
         dynsess__sigv4_hex32(digest, out->payload_hash);
     }
 
@@ -5872,7 +5959,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
     memcpy(&mac, &s->key_ctx, sizeof mac);
     dynsess_hmac_sha256_update(&mac, s->sts, s->sts_len);
     dynsess_hmac_sha256_final(&mac, digest);
-    dynsess__sigv4_fastwipe(&mac, sizeof mac);
+    dynsess_wipe(&mac, sizeof mac);
     dynsess__sigv4_hex32(digest, out->signature);
 
     out->session_token = token;
@@ -7489,7 +7576,7 @@ DYNSESS_DEF dynsess_status dynsess_store_cookie_new(const dynsess_cookie_desc *d
         if (i == 0 && !len)
             return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
                                  "cookie: no secret (desc.secrets[0]); generate one with "
-                                 "`tools/dynsess keygen`");
+                                 "`dynsess keygen` (make builds build/dynsess)");
         if (len && len < DYNSESS_MIN_SECRET_LEN)
             return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
                                  "cookie: desc.secrets[%d] is %lu bytes, at least %d are required",

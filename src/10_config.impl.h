@@ -146,10 +146,19 @@ static DYNSESS__UNUSED int dynsess__allocator_valid(const dynsess_allocator *a) 
 DYNSESS_DEF void dynsess_free(const dynsess_allocator *a, void *p) { dynsess__free(a, p); }
 
 /* ---- wipe and compare ----------------------------------------------------- */
+/* memset, then an empty asm that claims to read the memory: the compiler
+   must assume the zeroes are observed, so it cannot drop the memset.
+   Elsewhere a loop of volatile stores. */
 DYNSESS_DEF void dynsess_wipe(void *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!n) return;
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile unsigned char *v = (volatile unsigned char *)p;
     size_t i;
     for (i = 0; i < n; i++) v[i] = 0;
+#endif
 }
 
 /* CT: time depends on n only. */
@@ -258,15 +267,25 @@ DYNSESS_DEF size_t dynsess_base64url_encode(const void *in, size_t n, char *out,
     return o;
 }
 
-/* Value of a base64url character, or -1. */
-static DYNSESS__UNUSED int dynsess__b64url_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* Value of each byte as a base64url digit, or -1 (RFC 4648 §5 alphabet). */
+static const signed char dynsess__b64url_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 DYNSESS_DEF dynsess_status dynsess_base64url_decode(const char *in, size_t n, uint8_t *out,
                                                     size_t cap, size_t *out_len,
@@ -282,7 +301,7 @@ DYNSESS_DEF dynsess_status dynsess_base64url_decode(const char *in, size_t n, ui
                              "base64url: output needs %lu bytes, buffer has %lu",
                              (unsigned long)need, (unsigned long)cap);
     for (i = 0; i < n; i++) {
-        int v = dynsess__b64url_value((unsigned char)in[i]);
+        int v = dynsess__b64url_values[(unsigned char)in[i]];
         if (v < 0)
             return dynsess__fail(err, DYNSESS_E_COOKIE, i,
                                  "base64url: invalid character at offset %lu", (unsigned long)i);

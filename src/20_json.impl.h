@@ -162,6 +162,13 @@ static const uint8_t dynsess__json_cls[256] = {
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(DYNSESS__JSON_PORTABLE)
 #define DYNSESS__CTZ_BYTES(m) ((size_t)__builtin_ctzll(m) >> 3)
 #endif
+/* With SSE2 (every x86-64) the parser's inline string scan takes 16 bytes at
+   a time: one signed compare "< 0x20" flags both control bytes and bytes
+   >= 0x80 (negative as int8). The input copy ends in 16 NUL bytes. */
+#if defined(DYNSESS__CTZ_BYTES) && defined(__SSE2__)
+#include <emmintrin.h>
+#define DYNSESS__JSON_SSE2 1
+#endif
 #define DYNSESS__ONES ((uint64_t)0x0101010101010101u)
 #define DYNSESS__HIGH ((uint64_t)0x8080808080808080u)
 /* Nonzero if one of the 8 bytes in x is '"', '\\', < 0x20 or (if hi) >= 0x80;
@@ -373,15 +380,18 @@ typedef struct dynsess__pframe {
     size_t start;           /* first scratch slot of this container */
     uint64_t seen;          /* object: filter of key hashes (see dynsess__key_bit) */
     int is_obj;
-    int dup;                /* object: two keys hit the same filter bit */
+    uint64_t dup;           /* object: nonzero if two keys hit the same filter bit */
 } dynsess__pframe;
 
 /* One of 64 filter bits for a key, from its length, first and last byte:
    different bits mean different keys, so objects whose keys never share a
    bit skip the duplicate-key pass. */
+/* k always points into the parser's input copy, just past an opening quote:
+   for an empty key k[0] is the NUL written over the closing quote and k[-1]
+   is the opening quote, so no test for kl == 0 is needed. */
 #define DYNSESS__KEY_BIT(k, kl) \
-    ((uint64_t)1 << ((unsigned)((kl) * 7u + ((kl) ? (unsigned char)(k)[0] * 3u + \
-                                              (unsigned char)(k)[(kl) - 1] : 0u)) & 63u))
+    ((uint64_t)1 << (((unsigned)(kl) * 7u + (unsigned char)(k)[0] * 3u + \
+                      (unsigned char)((k) + (kl))[-1]) & 63u))
 
 typedef struct dynsess__parser {
     dynsess_doc *doc;
@@ -540,32 +550,36 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
     const unsigned char *p = ps->p, *start = p, *int_start;
     uint64_t w = 0;
-    int neg = 0, nd = 0, frac = 0, is_real = 0, r;
+    int neg = 0, is_real = 0, r;
+    size_t nd, frac = 0;
     long ex = 0;
     double d;
+    /* every digit goes into w: with at most 19 digits in all (nd) w is exact;
+       longer literals take the strtod path, where w is not used */
     if (*p == '-') { neg = 1; p++; }
     int_start = p;
-    if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "invalid number");
     if (*p == '0') {
         p++;
-        if (*p >= '0' && *p <= '9')
+        if ((unsigned)(*p - '0') < 10u)
             return dynsess__json_err(ps, int_start, "leading zero in number");
+    } else if (DYNSESS__LIKELY((unsigned)(*p - '0') < 10u)) {
+        do {
+            w = w * 10 + (uint64_t)(*p - '0');
+            p++;
+        } while ((unsigned)(*p - '0') < 10u);
     } else {
-        while (*p >= '0' && *p <= '9') {
-            if (nd < 19) w = w * 10 + (uint64_t)(*p - '0');
-            nd++;
-            p++;
-        }
+        return dynsess__json_err(ps, p, "invalid number");
     }
+    nd = (size_t)(p - int_start);
     if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9') return dynsess__json_err(ps, p, "digit expected after '.'");
-        while (*p >= '0' && *p <= '9') {
-            if (nd < 19 && (w || *p != '0')) w = w * 10 + (uint64_t)(*p - '0');
-            if (w) nd++;
-            frac++;
+        const unsigned char *fs = ++p;
+        if ((unsigned)(*p - '0') >= 10u) return dynsess__json_err(ps, p, "digit expected after '.'");
+        do {
+            w = w * 10 + (uint64_t)(*p - '0');
             p++;
-        }
+        } while ((unsigned)(*p - '0') < 10u);
+        frac = (size_t)(p - fs);
+        nd += frac;
         is_real = 1;
     }
     if ((*p == 'e' || *p == 'E')) {
@@ -595,7 +609,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
         }
     }
     v->type = DYNSESS_JSON_REAL;
-    if (nd <= 19 && dynsess__fast_double(w, (int)(ex - frac), &d)) {
+    if (nd <= 19 && dynsess__fast_double(w, (int)(ex - (long)frac), &d)) {
         v->u.d = neg ? -d : d;
         return DYNSESS_OK;
     }
@@ -741,14 +755,46 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     const unsigned char *p = ps->p, *e = ps->end;
     dynsess_value *v;
     dynsess_status rc;
-    int after_comma = 0, is_obj = 0, dup = 0;
-    uint64_t seen = 0;
+    int is_obj = 0;
+    uint64_t seen = 0, dup = 0;
     dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
     size_t ns = ps->nscratch;
+    /* the open frames and the arena's bump region are kept in locals: the NUL
+       bytes written over closing quotes may alias anything, and would force
+       reloads of ps->... and doc->... on every value otherwise */
+    dynsess_doc *doc = ps->doc;
+    char *acur = doc->cur, *aend = doc->end;
+    dynsess__pframe *fr = ps->frames;
+    size_t nf = ps->nframes;
+#ifdef DYNSESS__JSON_SSE2
+    const __m128i sse_quote = _mm_set1_epi8('"'), sse_bslash = _mm_set1_epi8('\\'),
+                  sse_space = _mm_set1_epi8(0x20);
+#endif
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
    sp/sn are set and p is past the closing quote; anything else goes on to
    dynsess__parse_string, which starts over at the opening quote. */
-#ifdef DYNSESS__CTZ_BYTES
+#if defined(DYNSESS__JSON_SSE2)
+#define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
+    do {                                                                            \
+        unsigned char *q_ = (unsigned char *)p + 1;                                 \
+        for (;;) {                                                                  \
+            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)q_);        \
+            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(                 \
+                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
+                _mm_cmplt_epi8(x_, sse_space)));                                    \
+            if (!m_) { q_ += 16; continue; }                                        \
+            q_ += __builtin_ctz(m_);                                                \
+            if (*q_ == '"') {                                                       \
+                (sp) = (const char *)p + 1;                                         \
+                (sn) = (size_t)(q_ - p - 1);                                        \
+                *q_ = 0;                                                            \
+                p = q_ + 1;                                                         \
+                goto done;                                                          \
+            }                                                                       \
+            break;                                                                  \
+        }                                                                           \
+    } while (0)
+#elif defined(DYNSESS__CTZ_BYTES)
 #define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
     do {                                                                            \
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
@@ -771,15 +817,34 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
 #else
 #define DYNSESS__SHORT_STRING(sp, sn, done) do { if (0) goto done; } while (0)
 #endif
-#define DYNSESS__NEW_VALUE() \
-    do { v = (dynsess_value *)dynsess__arena_alloc(ps->doc, sizeof *v); \
-         if (!v) return dynsess__fail_nomem(ps->err, "json"); } while (0)
+/* ptr = n bytes (a multiple of 8) from the arena held in acur / aend */
+#define DYNSESS__ARENA_GET(ptr, type, n)                                         \
+    do {                                                                         \
+        if (DYNSESS__LIKELY((size_t)(aend - acur) >= (n))) {                    \
+            (ptr) = (type)(void *)acur;                                          \
+            acur += (n);                                                         \
+        } else {                                                                 \
+            doc->cur = acur;                                                     \
+            (ptr) = (type)dynsess__arena_grow(doc, (n));                        \
+            acur = doc->cur;                                                     \
+            aend = doc->end;                                                     \
+            if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");            \
+        }                                                                        \
+    } while (0)
+#define DYNSESS__NEW_VALUE() DYNSESS__ARENA_GET(v, dynsess_value *, sizeof *v)
 
+/* Compact JSON has no white space: each step first tests for the byte it
+   expects and skips white space only when that test fails. */
 value:
-    DYNSESS__SKIP_WS(p, e);
     switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p++;
+        DYNSESS__SKIP_WS(p, e);
+        goto value;
     case '"':
-        after_comma = 0;
         DYNSESS__NEW_VALUE();
         v->type = DYNSESS_JSON_STRING;
         v->cap = 0;
@@ -791,19 +856,27 @@ value:
         goto got;
     case '{':
     case '[':
-        after_comma = 0;
-        if (ps->nframes >= max_depth)
+        if (nf >= max_depth)
             return dynsess__fail(ps->err, DYNSESS_E_DEPTH, (size_t)(p - ps->src),
                                  "json: nesting deeper than %lu at offset %lu",
                                  (unsigned long)max_depth, (unsigned long)(p - ps->src));
-        if (ps->nframes) {
-            ps->frames[ps->nframes - 1].seen = seen;
-            ps->frames[ps->nframes - 1].dup = dup;
+        if (nf) {
+            fr[nf - 1].seen = seen;
+            fr[nf - 1].dup = dup;
         }
         seen = 0;
         dup = 0;
         is_obj = *p == '{';
-        if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
+        if (DYNSESS__LIKELY(nf < ps->cap_frames)) {
+            fr[nf].start = ns;
+            fr[nf].is_obj = is_obj;
+            nf++;
+        } else {
+            ps->nframes = nf;
+            if (!dynsess__ps_push_frame(ps, is_obj, ns)) return dynsess__fail_nomem(ps->err, "json");
+            fr = ps->frames;
+            nf = ps->nframes;
+        }
         p++;
         DYNSESS__SKIP_WS(p, e);
         if (*p == (is_obj ? '}' : ']')) {
@@ -833,7 +906,6 @@ value:
         v->u.i = 0;
         p += 4;
     got_word:
-        after_comma = 0;
         v->len = 0;
         v->cap = 0;
         goto got;
@@ -854,40 +926,44 @@ value:
             p = ps->p;
             goto got;
         }
-        if (after_comma && *p == ']') return dynsess__json_err(ps, p, "trailing comma");
         return dynsess__json_unexpected(ps, p);
     }
 
 key:
-    /* at the first non-space byte where an object key must start */
-    if (*p != '"') {
+    /* where an object key must start (after '{' and white space, or after ',') */
+    if (DYNSESS__UNLIKELY(*p != '"')) {
+        DYNSESS__SKIP_WS(p, e);
         if (*p == '}') return dynsess__json_err(ps, p, "trailing comma");
-        return dynsess__json_unexpected(ps, p);
+        if (*p != '"') return dynsess__json_unexpected(ps, p);
     }
     {
-        const char *key = 0;
-        size_t key_len = 0;
+        const char *key, *ks;
+        size_t key_len, kn;
         DYNSESS__SHORT_STRING(key, key_len, have_key);
         ps->p = p;
-        rc = dynsess__parse_string(ps, &key, &key_len);
+        rc = dynsess__parse_string(ps, &ks, &kn); /* key stays out of memory */
         if (rc) return rc;
+        key = ks;
+        key_len = kn;
         p = ps->p;
     have_key:
         DYNSESS__PUSH_MEMBER(ps, key, key_len, 0);
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
-            dup |= (seen & bit) != 0;
+            dup |= seen & bit;
             seen |= bit;
         }
     }
-    DYNSESS__SKIP_WS(p, e);
-    if (*p != ':') return dynsess__json_unexpected(ps, p);
+    if (DYNSESS__UNLIKELY(*p != ':')) {
+        DYNSESS__SKIP_WS(p, e);
+        if (*p != ':') return dynsess__json_unexpected(ps, p);
+    }
     p++;
     goto value;
 
 close: {
     /* the container on top of the frame stack is complete */
-    dynsess__pframe *f = &ps->frames[ps->nframes - 1];
+    dynsess__pframe *f = &fr[nf - 1];
     size_t n = ns - f->start;
     dynsess__member *m = sc + f->start;
     if (n > 0xFFFFFFFFu)
@@ -898,10 +974,9 @@ close: {
     if (is_obj) {
         dynsess__member *dst = 0;
         v->type = DYNSESS_JSON_OBJECT;
-        if (dup && !dynsess__dedup(ps->doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
-            dst = (dynsess__member *)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
-            if (!dst) return dynsess__fail_nomem(ps->err, "json");
+            DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
             memcpy(dst, m, n * sizeof *dst);
         }
         v->u.members = dst;
@@ -910,8 +985,7 @@ close: {
         size_t i;
         v->type = DYNSESS_JSON_ARRAY;
         if (n) {
-            dst = (dynsess_value **)dynsess__arena_alloc(ps->doc, n * sizeof *dst);
-            if (!dst) return dynsess__fail_nomem(ps->err, "json");
+            DYNSESS__ARENA_GET(dst, dynsess_value **, n * sizeof *dst);
             for (i = 0; i < n; i++) dst[i] = m[i].val;
         }
         v->u.items = dst;
@@ -919,38 +993,46 @@ close: {
     v->len = n;
     v->cap = (uint32_t)n;
     ns = f->start;
-    ps->nframes--;
-    if (ps->nframes) {
-        is_obj = ps->frames[ps->nframes - 1].is_obj;
-        seen = ps->frames[ps->nframes - 1].seen;
-        dup = ps->frames[ps->nframes - 1].dup;
+    nf--;
+    if (nf) {
+        is_obj = fr[nf - 1].is_obj;
+        seen = fr[nf - 1].seen;
+        dup = fr[nf - 1].dup;
     }
 }
 
 got:
     /* v is a complete value */
-    if (DYNSESS__UNLIKELY(!ps->nframes)) {
+    if (DYNSESS__UNLIKELY(!nf)) {
         DYNSESS__SKIP_WS(p, e);
         if (p < e) return dynsess__json_err(ps, p, "unexpected data after the document");
+        doc->cur = acur;
+        ps->nframes = 0;
         *root = v;
         return DYNSESS_OK;
     }
     if (is_obj) sc[ns - 1].val = v;
     else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
-    DYNSESS__SKIP_WS(p, e);
-    if (*p == ',') {
+sep:
+    if (DYNSESS__LIKELY(*p == ',')) {
         p++;
-        DYNSESS__SKIP_WS(p, e);
         if (is_obj) goto key;
-        after_comma = 1;
+        DYNSESS__SKIP_WS(p, e);
+        if (*p == ']') return dynsess__json_err(ps, p, "trailing comma");
         goto value;
     }
     if (*p == (is_obj ? '}' : ']')) {
         p++;
         goto close;
     }
+    if (*p <= 0x20 && (dynsess__json_cls[*p] & DYNSESS__CLS_WS)) {
+        p++;
+        DYNSESS__SKIP_WS(p, e);
+        goto sep;
+    }
     return dynsess__json_unexpected(ps, p);
 #undef DYNSESS__NEW_VALUE
+#undef DYNSESS__ARENA_GET
 #undef DYNSESS__SHORT_STRING
 }
 #undef DYNSESS__PUSH_MEMBER
@@ -959,7 +1041,7 @@ got:
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,
                                               const dynsess_json_opts *opts, dynsess_value **root,
                                               dynsess_error *err) {
-    dynsess__member scratch[64];
+    dynsess__member scratch[256]; /* 6 KB: arrays of up to 256 items need no heap */
     dynsess__pframe frames[32];
     dynsess__parser ps;
     dynsess__arena_mark mark;
@@ -985,15 +1067,16 @@ DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src,
     want = len < ((size_t)-1) / 4 ? 2 * len + 512 : 0;
     if ((size_t)(doc->end - doc->cur) < want && !dynsess__arena_reserve(doc, want))
         return dynsess__fail_nomem(err, "json");
-    /* strings live in this copy; 8 zero bytes after it let the writer read whole
-       8-byte blocks of any string in it */
-    copy = (char *)dynsess__arena_alloc(doc, len + 8);
+    /* strings live in this copy; 16 zero bytes after it let the parser and the
+       writer read whole 16- or 8-byte blocks of any string in it (and stop the
+       parser's scans at the end of the input) */
+    copy = (char *)dynsess__arena_alloc(doc, len + 16);
     if (!copy) {
         dynsess__arena_rewind(doc, &mark);
         return dynsess__fail_nomem(err, "json");
     }
     if (len) memcpy(copy, src, len);
-    memset(copy + len, 0, 8);
+    memset(copy + len, 0, 16);
     ps.doc = doc;
     ps.src = ps.p = (const unsigned char *)copy;
     ps.end = ps.src + len;
@@ -1777,6 +1860,9 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
     return root;
 }
 #undef DYNSESS__ONES
+#ifdef DYNSESS__JSON_SSE2
+#undef DYNSESS__JSON_SSE2
+#endif
 #ifdef DYNSESS__CTZ_BYTES
 #undef DYNSESS__CTZ_BYTES
 #endif

@@ -67,18 +67,6 @@ static DYNSESS__UNUSED void dynsess__store64_le(uint8_t *p, uint64_t v) {
     dynsess__store32_le(p + 4, (uint32_t)(v >> 32));
 }
 
-/* Wipe for hot paths: memset plus a compiler barrier that makes the zeroes
-   observable (the explicit_bzero technique), so the stores cannot be dropped.
-   Word-wide, unlike dynsess_wipe's byte loop. */
-static DYNSESS__UNUSED void dynsess__cwipe(void *p, size_t n) {
-#if defined(__GNUC__) || defined(__clang__)
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-#else
-    dynsess_wipe(p, n);
-#endif
-}
-
 /* ---- SHA-256 --------------------------------------------------------------- */
 static const uint32_t dynsess__sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -121,7 +109,7 @@ static DYNSESS__UNUSED void dynsess__sha256_blocks_portable(uint32_t st[8], cons
         st[4] += e; st[5] += f; st[6] += g; st[7] += h;
         p += 64;
     }
-    dynsess__cwipe(w, sizeof w);
+    dynsess_wipe(w, sizeof w);
 }
 
 
@@ -247,7 +235,7 @@ DYNSESS_DEF void dynsess_sha256_final(const dynsess_sha256_ctx *c, uint8_t out[D
     dynsess__store32_be(t.buf + 60, (uint32_t)bits);
     dynsess__sha256_blocks(t.state, t.buf, 1);
     for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, t.state[i]);
-    dynsess__cwipe(&t, sizeof t);
+    dynsess_wipe(&t, sizeof t);
 }
 #else
 /* BearSSL br_sha256 (constant-time). CT: depends on lengths only. */
@@ -266,7 +254,7 @@ DYNSESS_DEF void dynsess_sha256(const void *p, size_t n, uint8_t out[DYNSESS_SHA
     dynsess_sha256_init(&c);
     dynsess_sha256_update(&c, p, n);
     dynsess_sha256_final(&c, out);
-    dynsess__cwipe(&c, sizeof c);
+    dynsess_wipe(&c, sizeof c);
 }
 
 /* ---- HMAC-SHA256 (RFC 2104) ------------------------------------------------- */
@@ -284,8 +272,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     for (i = 0; i < DYNSESS_SHA256_BLOCK; i++) pad[i] = (uint8_t)(k[i] ^ 0x5c);
     dynsess_sha256_init(&c->outer);
     dynsess_sha256_update(&c->outer, pad, sizeof pad);
-    dynsess__cwipe(k, sizeof k);
-    dynsess__cwipe(pad, sizeof pad);
+    dynsess_wipe(k, sizeof k);
+    dynsess_wipe(pad, sizeof pad);
 }
 
 /* CT: depends on n only. */
@@ -301,8 +289,8 @@ DYNSESS_DEF void dynsess_hmac_sha256_final(const dynsess_hmac_sha256_ctx *c,
     dynsess_sha256_final(&c->inner, ih);
     dynsess_sha256_update(&o, ih, sizeof ih);
     dynsess_sha256_final(&o, out);
-    dynsess__cwipe(ih, sizeof ih);
-    dynsess__cwipe(&o, sizeof o);
+    dynsess_wipe(ih, sizeof ih);
+    dynsess_wipe(&o, sizeof o);
 }
 #else
 /* BearSSL br_hmac over br_sha256. CT: depends on lengths only. */
@@ -310,7 +298,7 @@ DYNSESS_DEF void dynsess_hmac_sha256_init(dynsess_hmac_sha256_ctx *c, const void
     br_hmac_key_context kc;
     br_hmac_key_init(&kc, &br_sha256_vtable, key, key_len);
     br_hmac_init(&c->br, &kc, 0);
-    dynsess__cwipe(&kc, sizeof kc);
+    dynsess_wipe(&kc, sizeof kc);
 }
 DYNSESS_DEF void dynsess_hmac_sha256_update(dynsess_hmac_sha256_ctx *c, const void *p, size_t n) {
     br_hmac_update(&c->br, p, n);
@@ -328,7 +316,7 @@ DYNSESS_DEF void dynsess_hmac_sha256(const void *key, size_t key_len, const void
     dynsess_hmac_sha256_init(&c, key, key_len);
     dynsess_hmac_sha256_update(&c, p, n);
     dynsess_hmac_sha256_final(&c, out);
-    dynsess__cwipe(&c, sizeof c);
+    dynsess_wipe(&c, sizeof c);
 }
 
 /* ---- HKDF-SHA256 (RFC 5869) -------------------------------------------------- */
@@ -364,9 +352,9 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256_expand(const uint8_t prk[DYNSESS_
         done += take;
         counter++;
     }
-    dynsess__cwipe(&base, sizeof base);
-    dynsess__cwipe(&c, sizeof c);
-    dynsess__cwipe(t, sizeof t);
+    dynsess_wipe(&base, sizeof base);
+    dynsess_wipe(&c, sizeof c);
+    dynsess_wipe(t, sizeof t);
     return DYNSESS_OK;
 }
 
@@ -381,7 +369,7 @@ DYNSESS_DEF dynsess_status dynsess_hkdf_sha256(const void *salt, size_t salt_len
                              "hkdf: output length %lu exceeds 255*32 bytes", (unsigned long)out_len);
     dynsess_hkdf_sha256_extract(salt, salt_len, ikm, ikm_len, prk);
     rc = dynsess_hkdf_sha256_expand(prk, info, info_len, out, out_len, err);
-    dynsess__cwipe(prk, sizeof prk);
+    dynsess_wipe(prk, sizeof prk);
     return rc;
 }
 
@@ -446,8 +434,8 @@ static DYNSESS__UNUSED void dynsess__chacha20_xor_portable(uint32_t s[16], const
             n = 0;
         }
     }
-    dynsess__cwipe(x, sizeof x);
-    dynsess__cwipe(ks, sizeof ks);
+    dynsess_wipe(x, sizeof x);
+    dynsess_wipe(ks, sizeof ks);
 }
 
 #ifdef DYNSESS__X86_SIMD
@@ -647,7 +635,7 @@ static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8
             dynsess__chacha20_xor_avx2(s, ks, ks, 512);
             dynsess__xor_bytes(op + done, ip + done, ks, n - done);
             s[12] -= (uint32_t)(8 - (n - done + 63) / 64);   /* blocks actually used */
-            dynsess__cwipe(ks, sizeof ks);
+            dynsess_wipe(ks, sizeof ks);
             return;
         }
     } else if (f & DYNSESS__CPU_SSE2) {
@@ -657,7 +645,7 @@ static void dynsess__chacha20_xor_state(uint32_t s[16], const uint8_t *ip, uint8
             dynsess__chacha20_xor_sse2(s, ks, ks, 256);
             dynsess__xor_bytes(op + done, ip + done, ks, n - done);
             s[12] -= (uint32_t)(4 - (n - done + 63) / 64);
-            dynsess__cwipe(ks, 256);
+            dynsess_wipe(ks, 256);
             return;
         }
     }
@@ -720,7 +708,7 @@ static void dynsess__chacha20_xor_any(const uint8_t key[32], const uint8_t nonce
     uint32_t s[16];
     dynsess__chacha20_setup(s, key, nonce, counter);
     dynsess__chacha20_xor_state(s, (const uint8_t *)in, (uint8_t *)out, n);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(s, sizeof s);
 #endif
 }
 
@@ -751,7 +739,7 @@ DYNSESS_DEF void dynsess_hchacha20(const uint8_t key[DYNSESS_CHACHA_KEY_SIZE], c
         dynsess__store32_le(out + 4 * i, s[i]);
         dynsess__store32_le(out + 16 + 4 * i, s[12 + i]);
     }
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(s, sizeof s);
 }
 
 /* XChaCha nonce split: subkey from nonce[0..16], IETF nonce 0^4 || nonce[16..24]. */
@@ -769,7 +757,7 @@ DYNSESS_DEF void dynsess_xchacha20_xor(const uint8_t key[DYNSESS_XCHACHA_KEY_SIZ
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess__chacha20_xor_any(subkey, n12, counter, in, n, out);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
 }
 
 /* ---- Poly1305 (RFC 8439 §2.5) --------------------------------------------------------
@@ -919,10 +907,10 @@ dynsess__poly1305_avx2(dynsess_poly1305_ctx *c, const uint8_t *m, size_t n) {
     c->h[1] = ((l0 + (l1 << 26)) >> 44) + (l2 << 8) + ((l3 & 0x3ff) << 34);
     c->h[2] = (l3 >> 10) + (l4 << 16);
     cy = c->h[1] >> 44; c->h[1] &= 0xfffffffffffULL; c->h[2] += cy;
-    dynsess__cwipe(rp, sizeof rp);
-    dynsess__cwipe(hl, sizeof hl);
-    dynsess__cwipe(lanes, sizeof lanes);
-    dynsess__cwipe(sum, sizeof sum);
+    dynsess_wipe(rp, sizeof rp);
+    dynsess_wipe(hl, sizeof hl);
+    dynsess_wipe(lanes, sizeof lanes);
+    dynsess_wipe(sum, sizeof sum);
     _mm256_zeroall();
 #undef DYNSESS__LOAD4
 #undef DYNSESS__ADDMSG
@@ -1159,7 +1147,7 @@ DYNSESS_DEF void dynsess_poly1305_final(dynsess_poly1305_ctx *c, uint8_t tag[DYN
         dynsess__poly1305_blocks(c, c->buf, 16, 1);
     }
     dynsess__poly1305_finish(c, tag);
-    dynsess__cwipe(c, sizeof *c);
+    dynsess_wipe(c, sizeof *c);
 }
 
 /* CT: depends on n only. */
@@ -1204,8 +1192,8 @@ DYNSESS_DEF void dynsess_chacha20poly1305_seal(const uint8_t key[DYNSESS_CHACHA_
     size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
     dynsess__chacha20_aead_body(s, ks, head, pt, n, ct);
     dynsess__aead_tag(ks, ad, ad_len, ct, n, tag);          /* §2.6: ks[0..32) is the one-time key */
-    dynsess__cwipe(ks, sizeof ks);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(ks, sizeof ks);
+    dynsess_wipe(s, sizeof s);
 #endif
 }
 
@@ -1221,7 +1209,7 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
     dynsess__br_poly()(key, nonce, (void *)(uintptr_t)ct, n, ad, ad_len, want,
                        dynsess__br_chacha_otk_only, 1);
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess__cwipe(want, sizeof want);
+    dynsess_wipe(want, sizeof want);
     if (!ok)
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
@@ -1232,16 +1220,16 @@ DYNSESS_DEF dynsess_status dynsess_chacha20poly1305_open(
     size_t head = dynsess__chacha20_aead_head(s, key, nonce, n, ks);
     dynsess__aead_tag(ks, ad, ad_len, ct, n, want);
     ok = dynsess_ct_equal(want, tag, sizeof want);
-    dynsess__cwipe(want, sizeof want);
+    dynsess_wipe(want, sizeof want);
     if (!ok) {                       /* nothing written to pt */
-        dynsess__cwipe(ks, sizeof ks);
-        dynsess__cwipe(s, sizeof s);
+        dynsess_wipe(ks, sizeof ks);
+        dynsess_wipe(s, sizeof s);
         return dynsess__fail(err, DYNSESS_E_AUTH, DYNSESS_NO_OFFSET,
                              "aead: authentication tag mismatch");
     }
     dynsess__chacha20_aead_body(s, ks, head, ct, n, pt);
-    dynsess__cwipe(ks, sizeof ks);
-    dynsess__cwipe(s, sizeof s);
+    dynsess_wipe(ks, sizeof ks);
+    dynsess_wipe(s, sizeof s);
 #endif
     return DYNSESS_OK;
 }
@@ -1255,7 +1243,7 @@ DYNSESS_DEF void dynsess_xchacha20poly1305_seal(const uint8_t key[DYNSESS_XCHACH
     uint8_t subkey[32], n12[12];
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     dynsess_chacha20poly1305_seal(subkey, n12, ad, ad_len, pt, n, ct, tag);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
 }
 
 /* CT: depends on ad_len and n only. */
@@ -1267,7 +1255,7 @@ DYNSESS_DEF dynsess_status dynsess_xchacha20poly1305_open(
     dynsess_status rc;
     dynsess__xchacha_prepare(key, nonce, subkey, n12);
     rc = dynsess_chacha20poly1305_open(subkey, n12, ad, ad_len, ct, n, tag, pt, err);
-    dynsess__cwipe(subkey, sizeof subkey);
+    dynsess_wipe(subkey, sizeof subkey);
     return rc;
 }
 

@@ -333,16 +333,6 @@ DYNSESS_DEF dynsess_status dynsess_sigv4_parse_time(dynsess_str s, int64_t *t, d
 }
 
 /* ---- small fast helpers for the signing hot path ------------------------------------ */
-/* Wipe that the compiler cannot drop, at memset speed (the asm barrier makes
-   the zeroed bytes observable); falls back to dynsess_wipe. */
-static void dynsess__sigv4_fastwipe(void *p, size_t n) {
-#if defined(__GNUC__) || defined(__clang__)
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-#else
-    dynsess_wipe(p, n);
-#endif
-}
 static const char dynsess__sigv4_hexpairs[513] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
@@ -685,7 +675,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
         dynsess_sha256_init(&pc);
         dynsess_sha256_update(&pc, req->payload.len ? req->payload.ptr : "", req->payload.len);
         dynsess_sha256_final(&pc, digest);
-        dynsess__sigv4_fastwipe(&pc, sizeof pc); /* its buffer held body bytes */
+        dynsess_wipe(&pc, sizeof pc); /* its buffer held body bytes */
         dynsess__sigv4_hex32(digest, out->payload_hash);
     }
 
@@ -965,7 +955,7 @@ static dynsess_status dynsess__sigv4_run(dynsess_sigv4_signer *s, const dynsess_
     memcpy(&mac, &s->key_ctx, sizeof mac);
     dynsess_hmac_sha256_update(&mac, s->sts, s->sts_len);
     dynsess_hmac_sha256_final(&mac, digest);
-    dynsess__sigv4_fastwipe(&mac, sizeof mac);
+    dynsess_wipe(&mac, sizeof mac);
     dynsess__sigv4_hex32(digest, out->signature);
 
     out->session_token = token;

@@ -11,9 +11,12 @@ typedef struct dynsess_store dynsess_store;
 /* What a store hands back from load. */
 typedef struct dynsess_record {
     dynsess_buf data;     /* the session as JSON object text (caller inits/frees) */
-    int64_t created_at;   /* epoch s: when the session was first created          */
+    int64_t created_at;   /* epoch s: when the session was first created; keep it
+                             exactly as written (0 reads as past the absolute
+                             lifetime: the record is not adopted)              */
     int64_t expires_at;   /* epoch s: dead at or after this (idle or absolute)    */
-    int64_t version;      /* optimistic-lock counter; 0 if the store has none     */
+    int64_t version;      /* optimistic-lock counter: 1 at create, +1 per save;
+                             0 if the store has none                           */
     int stale;            /* 1: rewrite on the next save even if unchanged (e.g.
                              sealed with an old key: re-seal with the new one)  */
 } dynsess_record;

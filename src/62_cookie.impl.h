@@ -193,7 +193,7 @@ DYNSESS_DEF dynsess_status dynsess_store_cookie_new(const dynsess_cookie_desc *d
         if (i == 0 && !len)
             return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
                                  "cookie: no secret (desc.secrets[0]); generate one with "
-                                 "`tools/dynsess keygen`");
+                                 "`dynsess keygen` (make builds build/dynsess)");
         if (len && len < DYNSESS_MIN_SECRET_LEN)
             return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
                                  "cookie: desc.secrets[%d] is %lu bytes, at least %d are required",

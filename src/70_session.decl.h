@@ -200,7 +200,8 @@ DYNSESS_DEF int dynsess_session_modified(const dynsess_session *s);
 DYNSESS_DEF dynsess_str dynsess_session_id(const dynsess_session *s);
 /* Why the session is new or what happened to it, for host logging: "" when a
    record was adopted; "no session cookie"; "cookie: malformed session id";
-   the store's reason ("memory: no such session", "cookie: tampered", ...);
+   the store's reason ("memory: no such session", "cookie: expired",
+   "cookie: authentication failed (...)", ...);
    "session: expired"; "session: destroyed by another request, changes
    dropped". Never holds cookie values. Borrowed. */
 DYNSESS_DEF const char *dynsess_session_reason(const dynsess_session *s);

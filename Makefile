@@ -48,7 +48,14 @@ $(BUILD)/asan/%: tests/%.c dynsess.h tests/tt.h
 #   EXTRA_TESTS += $(BUILD)/extra/NAME   and a rule for it.
 -include tests/extra.mk
 
-tests: $(NORMAL_TESTS) $(ASAN_TESTS) $(EXTRA_TESTS)
+# libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, fuzzer+ASan+UBSan); run bounded
+# by tests/integration/fuzz.sh.
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c dynsess.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(STD) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I. $< -o $@
+
+tests: $(NORMAL_TESTS) $(ASAN_TESTS) $(EXTRA_TESTS) $(FUZZERS)
 
 deps:
 	@sh tools/deps.sh

@@ -2559,20 +2559,6 @@ static DYNSESS__UNUSED int dynsess__ps_grow_scratch(dynsess__parser *ps) {
     ps->heap_scratch = 1;
     return 1;
 }
-/* Pushes a member onto the scratch stack held in the locals sc / ns. */
-#define DYNSESS__PUSH_MEMBER(ps, k, kl, v)                                      \
-    do {                                                                         \
-        if (DYNSESS__UNLIKELY(ns == (ps)->cap_scratch)) {                       \
-            (ps)->nscratch = ns;                                                 \
-            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem((ps)->err, "json"); \
-            sc = (ps)->scratch;                                                  \
-        }                                                                        \
-        sc[ns].key = (k);                                                        \
-        sc[ns].key_len = (kl);                                                   \
-        sc[ns].val = (v);                                                        \
-        ns++;                                                                    \
-    } while (0)
-
 static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_obj, size_t start) {
     dynsess__pframe *f;
     if (DYNSESS__UNLIKELY(ps->nframes == ps->cap_frames)) {
@@ -2799,7 +2785,15 @@ key:
         key_len = kn;
         p = ps->p;
     have_key:
-        DYNSESS__PUSH_MEMBER(ps, key, key_len, 0);
+        /* the member's .val is set when its value is complete (got:) */
+        if (DYNSESS__UNLIKELY(ns == ps->cap_scratch)) {
+            ps->nscratch = ns;
+            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem(ps->err, "json");
+            sc = ps->scratch;
+        }
+        sc[ns].key = key;
+        sc[ns].key_len = key_len;
+        ns++;
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
             dup |= seen & bit;
@@ -2864,7 +2858,15 @@ got:
         return DYNSESS_OK;
     }
     if (is_obj) sc[ns - 1].val = v;
-    else DYNSESS__PUSH_MEMBER(ps, 0, 0, v);
+    else {
+        /* array element: only .val of the slot is used */
+        if (DYNSESS__UNLIKELY(ns == (ps)->cap_scratch)) {
+            ps->nscratch = ns;
+            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem(ps->err, "json");
+            sc = ps->scratch;
+        }
+        sc[ns++].val = v;
+    }
 sep:
     if (DYNSESS__LIKELY(*p == ',')) {
         p++;
@@ -2887,7 +2889,6 @@ sep:
 #undef DYNSESS__ARENA_GET
 #undef DYNSESS__SHORT_STRING
 }
-#undef DYNSESS__PUSH_MEMBER
 #undef DYNSESS__SKIP_WS
 
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,

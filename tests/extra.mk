@@ -1,21 +1,14 @@
 # Extra test builds, one block per section. Each adds its binary to EXTRA_TESTS
 # (run by tests/run.sh as extra/NAME) and gives a rule.
 
-# @store >memory (helper "session"): the memory-store tests, thread hammer included,
+# @store >memory : the memory-store tests, thread hammer included,
 # under ThreadSanitizer.
 EXTRA_TESTS += $(BUILD)/extra/test_memory_tsan
 $(BUILD)/extra/test_memory_tsan: tests/test_memory.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
 
-# @json (helper "json"): the libFuzzer harness, clang fuzzer+ASan+UBSan. Built here,
-# run (bounded: corpus replay + a fixed number of runs) by tests/integration/fuzz_json.sh.
-EXTRA_TESTS += $(BUILD)/fuzz/fuzz_json
-$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c dynsess.h
-	@mkdir -p $(dir $@)
-	$(CLANG) $(STD) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I. $< -o $@
-
-# @crypto (helper "crypto"): the crypto and cookie-store tests again with the BearSSL
+# @crypto : the crypto and cookie-store tests again with the BearSSL
 # backend (SHA-256, HMAC, ChaCha20, the AEAD's Poly1305 from libbearssl) and with
 # DYNSESS_CRYPTO_PORTABLE (no SHA-NI / SSE2 / AVX2 code compiled at all). Both compare
 # against the portable reference code on vectors and random inputs.
@@ -29,34 +22,34 @@ $(BUILD)/extra/test_crypto_portable $(BUILD)/extra/test_crypto_vectors_portable 
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS_CRYPTO_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
 
-# @store >dynamodb (helper "dynamodb"): the DynamoDB client/store unit tests (scripted
+# @store >dynamodb : the DynamoDB client/store unit tests (scripted
 # transport, the thread_safe store hammered by 4 threads) under ThreadSanitizer.
 EXTRA_TESTS += $(BUILD)/extra/test_dynamodb_tsan
 $(BUILD)/extra/test_dynamodb_tsan: tests/test_dynamodb.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
 
-# @session (helper "session"): one ctx shared by several threads, under ThreadSanitizer.
+# @session : one ctx shared by several threads, under ThreadSanitizer.
 EXTRA_TESTS += $(BUILD)/extra/test_session_threads_tsan
 $(BUILD)/extra/test_session_threads_tsan: tests/test_session_threads.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
 
-# @json (helper "json"): the unit tests once more with the portable string scanner
+# @json : the unit tests once more with the portable string scanner
 # (no count-trailing-zeros fast path), so the path big-endian/non-GNU builds take is tested.
 EXTRA_TESTS += $(BUILD)/extra/test_json_portable
 $(BUILD)/extra/test_json_portable: tests/test_json.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__JSON_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
-
-# @session (helper "session"): the Cookie header libFuzzer harness (clang fuzzer+ASan+UBSan),
-# run bounded by tests/integration/fuzz_cookie_header.sh.
-EXTRA_TESTS += $(BUILD)/fuzz/fuzz_cookie_header
-$(BUILD)/fuzz/fuzz_cookie_header: tests/fuzz/fuzz_cookie_header.c dynsess.h
+# ... and with the 8-byte SWAR string scan that little-endian GCC/clang builds without
+# SSE2 (e.g. ARM) take instead of the 16-byte SSE2 one (helper "jsonperf").
+EXTRA_TESTS += $(BUILD)/extra/test_json_swar
+$(BUILD)/extra/test_json_swar: tests/test_json.c dynsess.h tests/tt.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(STD) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I. $< -o $@
+	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__JSON_SWAR -I. -Itests $< -o $@ $(LDLIBS)
 
-# @sigv4 (helper "sigv4"): the SigV4 suites again on the BearSSL crypto backend (the signer
+
+# @sigv4 : the SigV4 suites again on the BearSSL crypto backend (the signer
 # clones the keyed HMAC context through the public API, whatever its layout).
 EXTRA_TESTS += $(BUILD)/extra/test_sigv4_bearssl
 $(BUILD)/extra/test_sigv4_bearssl: tests/test_sigv4.c dynsess.h tests/tt.h

@@ -3,7 +3,7 @@
    live session under the id "AAAA...A", 43 chars, from a fixed rng) and a sealed-cookie
    ctx (one valid sealed cookie: fixed rng and clock make it reproducible; see
    tests/fuzz/corpus_cookie_header/). Build: clang -fsanitize=fuzzer,address,undefined
-   (tests/extra.mk); run: tests/integration/fuzz_cookie_header.sh. Checks, besides
+   (tests/extra.mk); run: tests/integration/fuzz.sh. Checks, besides
    memory safety:
    - load never fails on header bytes (only the store could fail, and it does not here);
    - a session is adopted only if the header carries the real cookie, and then holds

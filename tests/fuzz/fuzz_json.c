@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_json.c - libFuzzer harness for @json.
    Build: clang -fsanitize=fuzzer,address,undefined (tests/extra.mk);
-   run:   tests/integration/fuzz_json.sh replays tests/fuzz/corpus_json/ and fuzzes
+   run:   tests/integration/fuzz.sh replays tests/fuzz/corpus_json/ and fuzzes
           for a bounded number of runs. Checks, besides memory safety:
    - accepted input writes text that parses to an equal value and writes identically;
    - a deep copy is equal; a tighter depth/size limit only ever rejects, never changes;

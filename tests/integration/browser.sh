@@ -7,25 +7,9 @@
 # Servers listen on 127.0.0.1 only and are killed on exit. Screenshots go to
 # BUILD_DIR/screenshots/. Last line: "browser: N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-case "$build" in /*) ;; *) build=$top/$build ;; esac
-node_dir=$top/tests/node
+IT_NAME=browser; . "$(dirname "$0")/../lib/integration.sh"
 server=$build/examples/server
 cli=$build/tools/dynsess
-work=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-pass=0; fail=0
-ok()  { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-finish() { echo "browser: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
 for f in "$server" "$cli"; do
     [ -x "$f" ] || { bad "missing $f (run make)"; finish; }
@@ -84,27 +68,7 @@ else
 fi
 
 # ---- 2. DynamoDB store against dynalite -------------------------------------------------
-port=""
-try=0
-while [ $try -lt 8 ] && [ -z "$port" ]; do
-    try=$((try + 1))
-    p=$(node -e 'console.log(20000 + Math.floor(Math.random() * 40000))')
-    : > "$work/dynalite.log"
-    node "$node_dir/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$p" \
-        --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 > "$work/dynalite.log" 2>&1 &
-    dpid=$!
-    pids="$pids $dpid"
-    i=0
-    while [ $i -lt 100 ]; do
-        if grep -q 'listening' "$work/dynalite.log"; then port=$p; break; fi
-        kill -0 "$dpid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    [ -z "$port" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
-done
-if [ -z "$port" ]; then
-    cat "$work/dynalite.log"; bad "dynalite did not start"; finish
-fi
+start_dynalite 0
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port
 unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null

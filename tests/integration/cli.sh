@@ -8,25 +8,9 @@
 #            refused; and the example server loading a session the CLI wrote.
 # Last line: "cli: N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-case "$build" in /*) ;; *) build=$top/$build ;; esac
-node_dir=$top/tests/node
+IT_NAME=cli; . "$(dirname "$0")/../lib/integration.sh"
 cli=$build/tools/dynsess
 server=$build/examples/server
-work=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-pass=0; fail=0
-ok()  { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); [ -f "$work/out" ] && sed 's/^/     | /' "$work/out" | head -n 20; }
-finish() { echo "cli: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
 [ -x "$cli" ] || { bad "missing $cli (run make)"; finish; }
 
@@ -37,7 +21,6 @@ run() {
     got=$?
     [ "$got" -eq "$want" ] || { echo "     (exit $got, wanted $want)" >> "$work/out"; return 1; }
 }
-has() { grep -q -- "$1" "$work/out"; }
 
 # Start offline: no AWS settings at all.
 unset AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
@@ -139,29 +122,7 @@ if AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y run 1 table describe sometable &&
     ok "no region: clear error naming AWS_REGION"; else bad "no region: clear error naming AWS_REGION"; fi
 
 # ---- dynalite ------------------------------------------------------------------------------------
-if ! command -v node >/dev/null || [ ! -f "$node_dir/node_modules/dynalite/cli.js" ]; then
-    sh "$top/tools/deps.sh" >/dev/null 2>&1
-fi
-[ -f "$node_dir/node_modules/dynalite/cli.js" ] || { bad "dynalite is not installed (npm ci in tests/node)"; finish; }
-port=""
-try=0
-while [ $try -lt 8 ] && [ -z "$port" ]; do
-    try=$((try + 1))
-    p=$(node -e 'console.log(20000 + Math.floor(Math.random() * 40000))')
-    : > "$work/dynalite.log"
-    node "$node_dir/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$p" \
-        --createTableMs 50 --deleteTableMs 0 --updateTableMs 0 > "$work/dynalite.log" 2>&1 &
-    dpid=$!
-    pids="$pids $dpid"
-    i=0
-    while [ $i -lt 100 ]; do   # up to ~10 s
-        if grep -q 'listening' "$work/dynalite.log"; then port=$p; break; fi
-        kill -0 "$dpid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    [ -z "$port" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
-done
-[ -n "$port" ] || { cat "$work/dynalite.log"; bad "dynalite did not start"; finish; }
+start_dynalite 50
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port
 table=dynsess-cli-test

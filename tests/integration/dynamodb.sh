@@ -9,55 +9,10 @@
 #   5. stops dynalite (trap on exit)
 # Last line: "dynamodb: N passed, N failed"; exit status non-zero on failure.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-case "$build" in /*) ;; *) build=$top/$build ;; esac
-node_dir=$top/tests/node
-export NODE_NO_WARNINGS=1  # the SDK warns about node < 22
-work=$(mktemp -d)
-pid=""
-cleanup() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-pass=0; fail=0
-ok()  { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-finish() { echo "dynamodb: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
-
-if ! command -v node >/dev/null || [ ! -f "$node_dir/node_modules/dynalite/cli.js" ]; then
-    sh "$top/tools/deps.sh" >/dev/null 2>&1
-fi
-if ! command -v node >/dev/null || [ ! -f "$node_dir/node_modules/dynalite/cli.js" ]; then
-    bad "dynalite is not installed (run tools/deps.sh: npm ci in tests/node)"; finish
-fi
+IT_NAME=dynamodb; . "$(dirname "$0")/../lib/integration.sh"
 
 # ---- 1. start dynalite on a free port ----------------------------------------------
-port=""
-try=0
-while [ $try -lt 8 ] && [ -z "$port" ]; do
-    try=$((try + 1))
-    p=$(node -e 'console.log(20000 + Math.floor(Math.random() * 40000))')
-    : > "$work/dynalite.log"
-    node "$node_dir/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$p" \
-        --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 > "$work/dynalite.log" 2>&1 &
-    pid=$!
-    i=0
-    while [ $i -lt 100 ]; do   # up to ~10 s
-        if grep -q 'listening' "$work/dynalite.log"; then port=$p; break; fi
-        if ! kill -0 "$pid" 2>/dev/null; then break; fi  # EADDRINUSE and friends: retry
-        sleep 0.1; i=$((i + 1))
-    done
-    if [ -z "$port" ]; then
-        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    fi
-done
-if [ -z "$port" ]; then
-    cat "$work/dynalite.log"; bad "dynalite did not start"; finish
-fi
-endpoint=http://127.0.0.1:$port
+start_dynalite 0
 ok "dynalite listening at $endpoint (attempt $try)"
 
 # ---- 2. the table -----------------------------------------------------------------------

@@ -8,25 +8,9 @@
 # Servers listen on 127.0.0.1 (port chosen by the kernel), killed on exit.
 # Last line: "examples: N passed, N failed".
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-case "$build" in /*) ;; *) build=$top/$build ;; esac
+IT_NAME=examples; . "$(dirname "$0")/../lib/integration.sh"
 server=$build/examples/server
 codec=$build/examples/codec
-work=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-pass=0; fail=0
-ok()  { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); [ -f "$work/out" ] && sed 's/^/     | /' "$work/out" | head -n 20; }
-finish() { echo "examples: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
-has() { grep -q -- "$1" "$work/out"; }
 
 for f in "$server" "$codec"; do [ -x "$f" ] || { bad "missing $f (run make)"; finish; }; done
 node_dir=$top/tests/node

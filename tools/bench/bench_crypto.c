@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define DYNSESS_IMPLEMENTATION
 #include "dynsess.h"
+#include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -17,23 +18,14 @@
 static uint8_t msg[8192], out[8192 + 64], key[32], nonce[24], tag[32];
 static volatile uint8_t sink;
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: robust on a busy machine */
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 typedef void (*op_fn)(size_t n);
 static long calibrate(op_fn fn, size_t n) {
     long iters = 1, i;
     double t0;
     for (;;) {
-        t0 = now_ns();
+        t0 = cpu_ns();
         for (i = 0; i < iters; i++) fn(n);
-        if (now_ns() - t0 > 2e6 || iters > (1L << 26)) return iters;
+        if (cpu_ns() - t0 > 2e6 || iters > (1L << 26)) return iters;
         iters *= 2;
     }
 }
@@ -47,9 +39,9 @@ static void measure3(op_fn f[3], size_t n, double res[3]) {
     for (r = 0; r < REPEATS; r++)
         for (k = 0; k < 3; k++) {
             if (!f[k]) continue;
-            t0 = now_ns();
+            t0 = cpu_ns();
             for (i = 0; i < iters[k]; i++) f[k](n);
-            t[k][r] = (now_ns() - t0) / (double)iters[k];
+            t[k][r] = (cpu_ns() - t0) / (double)iters[k];
         }
     for (k = 0; k < 3; k++) {
         res[k] = 0;

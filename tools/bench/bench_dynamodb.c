@@ -3,12 +3,13 @@
    figures are what the library adds to each DynamoDB round trip: building the
    request JSON, SigV4 signing (cached key), the x-amz-crc32 check and parsing
    the reply. Median of 7 repeats; ns/op. */
+#define _POSIX_C_SOURCE 200809L
 #define DYNSESS_IMPLEMENTATION
 #include "dynsess.h"
+#include "bench.h"
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <sys/time.h>
 
 static char reply_body[8192];
 static char reply_crc[64];
@@ -21,16 +22,6 @@ static int canned(void *user, const dynsess_http_request *req, dynsess_http_resp
     return DYNSESS_OK;
 }
 
-static double now_ns(void) {
-    struct timeval tv;
-    gettimeofday(&tv, 0);
-    return (double)tv.tv_sec * 1e9 + (double)tv.tv_usec * 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static const char *ENV_KV[] = {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY",
                                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_SESSION_TOKEN",
@@ -123,7 +114,7 @@ int main(void) {
         for (op = 0; op < 3; op++) {
             static const char *names[] = {"load (GetItem + parse item)", "save (UpdateItem, versioned)",
                                           "touch (UpdateItem ttl)"};
-            qsort(med[op], 7, sizeof med[op][0], cmp);
+            qsort(med[op], 7, sizeof med[op][0], cmp_d);
             printf("%-16s %-34s %12.0f\n", sizes[k], names[op], med[op][3]);
         }
     }

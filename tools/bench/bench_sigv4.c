@@ -7,38 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define DYNSESS_IMPLEMENTATION
 #include "dynsess.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-/* ---- allocation counter: interpose the C allocator (glibc exports __libc_*) ---------- */
-static long bench_allocs;
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-#define BENCH_COUNTS_ALLOCS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-void *malloc(size_t n) { bench_allocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { bench_allocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { bench_allocs++; return __libc_realloc(p, n); }
-void free(void *p) { __libc_free(p); }
-#endif
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 #define REPEATS 41
 static volatile unsigned sink;

@@ -164,8 +164,9 @@ static const uint8_t dynsess__json_cls[256] = {
 #endif
 /* With SSE2 (every x86-64) the parser's inline string scan takes 16 bytes at
    a time: one signed compare "< 0x20" flags both control bytes and bytes
-   >= 0x80 (negative as int8). The input copy ends in 16 NUL bytes. */
-#if defined(DYNSESS__CTZ_BYTES) && defined(__SSE2__)
+   >= 0x80 (negative as int8). The input copy ends in 16 NUL bytes.
+   DYNSESS__JSON_SWAR (a test build sets it) keeps the 8-byte path instead. */
+#if defined(DYNSESS__CTZ_BYTES) && defined(__SSE2__) && !defined(DYNSESS__JSON_SWAR)
 #include <emmintrin.h>
 #define DYNSESS__JSON_SSE2 1
 #endif

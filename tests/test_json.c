@@ -398,6 +398,73 @@ TT_TEST(json_strings) {
     }
 }
 
+/* The inline string scan (16-byte SSE2 blocks on x86-64, 8-byte SWAR blocks
+   elsewhere) for keys and values of every length 0..47, and a special byte
+   (control, escape, UTF-8 lead, invalid byte) at every position of them. */
+TT_TEST(json_string_scan_lengths) {
+    char in[256], exp[256];
+    dynsess_error err;
+    int len, pos, kind;
+    for (len = 0; len < 48; len++) {
+        char body[64];
+        char *out;
+        dynsess_doc *doc;
+        dynsess_value *root;
+        dynsess_str k, v;
+        int i;
+        for (i = 0; i < len; i++) body[i] = (char)('a' + (i * 7 + len) % 26);
+        body[len] = 0;
+        snprintf(in, sizeof in, "{\"%s\":\"%s\",\"z\":[\"%s\"]}", body, body, body);
+        out = roundtrip(in, &err);
+        ASSERT(out != 0);
+        EXPECT_EQ_STR(out, in);
+        free(out);
+        ASSERT(parse_new(in, strlen(in), 0, &doc, &root, &err) == DYNSESS_OK);
+        k = dynsess_object_key_at(root, 0);
+        v = dynsess_value_str(dynsess_object_value_at(root, 0));
+        EXPECT_EQ_INT(k.len, (size_t)len);
+        EXPECT_EQ_INT(v.len, (size_t)len);
+        EXPECT_EQ_MEM(k.ptr, body, (size_t)len);
+        EXPECT_EQ_MEM(v.ptr, body, (size_t)len);
+        EXPECT_EQ_INT(k.ptr[len], 0);
+        EXPECT_EQ_INT(v.ptr[len], 0);
+        dynsess_doc_free(doc);
+        for (pos = 0; pos < len; pos++) {
+            for (kind = 0; kind < 4; kind++) {
+                /* key at offset 2, value at offset len + 5 */
+                size_t off_k = 2 + (size_t)pos, off_v = (size_t)len + 5 + (size_t)pos;
+                memcpy(exp, in, strlen(in) + 1);
+                if (kind == 0) { /* control byte: an error at its offset, key or value */
+                    exp[off_k] = '\x1f';
+                    EXPECT(expect_error(exp, DYNSESS_E_JSON, off_k, 0));
+                    memcpy(exp, in, strlen(in) + 1);
+                    exp[off_v] = '\x7f'; /* DEL is fine */
+                    exp[off_v + (pos + 1 < len ? 1 : 0)] = '\x01';
+                    EXPECT(expect_error(exp, DYNSESS_E_JSON, off_v + (pos + 1 < len ? 1 : 0), 0));
+                } else if (kind == 1) { /* an invalid byte (0xff) */
+                    exp[off_v] = '\xff';
+                    EXPECT(expect_error(exp, DYNSESS_E_JSON, off_v, 0));
+                } else { /* an escape (\t) or a 2-byte UTF-8 char in place of 2 bytes */
+                    if (pos + 1 >= len) continue;
+                    if (kind == 2) { exp[off_k] = '\\'; exp[off_k + 1] = 't'; }
+                    else { exp[off_v] = '\xc3'; exp[off_v + 1] = '\xa9'; }
+                    ASSERT(parse_new(exp, strlen(exp), 0, &doc, &root, &err) == DYNSESS_OK);
+                    if (kind == 2) {
+                        k = dynsess_object_key_at(root, 0);
+                        EXPECT_EQ_INT(k.len, (size_t)len - 1);
+                        EXPECT_EQ_INT(k.ptr[pos], '\t');
+                    } else {
+                        v = dynsess_value_str(dynsess_object_value_at(root, 0));
+                        EXPECT_EQ_INT(v.len, (size_t)len);
+                        EXPECT_EQ_MEM(v.ptr + pos, "\xc3\xa9", 2);
+                    }
+                    dynsess_doc_free(doc);
+                }
+            }
+        }
+    }
+}
+
 TT_TEST(json_write_string) {
     dynsess_buf b;
     dynsess_error err;
@@ -801,6 +868,7 @@ static const tt_case tt_cases[] = {
     TT_CASE(json_numbers),
     TT_CASE(json_double_roundtrip_1m),
     TT_CASE(json_strings),
+    TT_CASE(json_string_scan_lengths),
     TT_CASE(json_write_string),
     TT_CASE(json_duplicate_keys),
     TT_CASE(json_depth_limit),

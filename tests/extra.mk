@@ -1,62 +1,33 @@
-# Extra test builds, one block per section. Each adds its binary to EXTRA_TESTS
-# (run by tests/run.sh as extra/NAME) and gives a rule.
+# Extra test builds: the same tests/test_*.c compiled another way. Each variant's
+# binary is $(BUILD)/extra/<test>_<variant>, run by tests/run.sh as extra/<test>_<variant>.
+#   $(call dynsess_variant,TEST,VARIANT,COMPILER AND FLAGS,LIBS)
+define dynsess_variant
+EXTRA_TESTS += $(BUILD)/extra/$(1)_$(2)
+$(BUILD)/extra/$(1)_$(2): tests/$(1).c dynsess.h tests/tt.h
+	@mkdir -p $$(dir $$@)
+	$(3) $(STD) $(WARN) -I. -Itests $$< -o $$@ $(4) $(LDLIBS)
+endef
+VARIANT_TSAN := $(CLANG) -O1 -g -fsanitize=thread
+VARIANT_OPT  := $(CC) $(CFLAGS)
 
-# @store >memory : the memory-store tests, thread hammer included,
-# under ThreadSanitizer.
-EXTRA_TESTS += $(BUILD)/extra/test_memory_tsan
-$(BUILD)/extra/test_memory_tsan: tests/test_memory.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
+# ThreadSanitizer: the memory store (thread hammer included), one ctx shared by several
+# threads, the DynamoDB store (thread_safe, 4 threads on a scripted transport).
+$(eval $(call dynsess_variant,test_memory,tsan,$(VARIANT_TSAN)))
+$(eval $(call dynsess_variant,test_session_threads,tsan,$(VARIANT_TSAN)))
+$(eval $(call dynsess_variant,test_dynamodb,tsan,$(VARIANT_TSAN)))
 
-# @crypto : the crypto and cookie-store tests again with the BearSSL
-# backend (SHA-256, HMAC, ChaCha20, the AEAD's Poly1305 from libbearssl) and with
-# DYNSESS_CRYPTO_PORTABLE (no SHA-NI / SSE2 / AVX2 code compiled at all). Both compare
-# against the portable reference code on vectors and random inputs.
-DYNSESS__CRYPTO_EXTRA := test_crypto test_crypto_vectors test_cookie_store
-EXTRA_TESTS += $(addprefix $(BUILD)/extra/,$(addsuffix _bearssl,$(DYNSESS__CRYPTO_EXTRA)))
-EXTRA_TESTS += $(addprefix $(BUILD)/extra/,$(addsuffix _portable,$(DYNSESS__CRYPTO_EXTRA)))
-$(BUILD)/extra/test_crypto_bearssl $(BUILD)/extra/test_crypto_vectors_bearssl $(BUILD)/extra/test_cookie_store_bearssl: $(BUILD)/extra/%_bearssl: tests/%.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS_USE_BEARSSL -I. -Itests $< -o $@ -lbearssl $(LDLIBS)
-$(BUILD)/extra/test_crypto_portable $(BUILD)/extra/test_crypto_vectors_portable $(BUILD)/extra/test_cookie_store_portable: $(BUILD)/extra/%_portable: tests/%.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS_CRYPTO_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
+# @crypto backends: BearSSL (SHA-256, HMAC, ChaCha20, the AEAD's Poly1305 from libbearssl)
+# and DYNSESS_CRYPTO_PORTABLE (no SHA-NI/SSE2/AVX2 code at all); both compared against the
+# portable reference on vectors and random inputs. The SigV4 suites run on both too.
+$(foreach t,test_crypto test_crypto_vectors test_cookie_store test_sigv4,\
+  $(eval $(call dynsess_variant,$(t),bearssl,$(VARIANT_OPT) -DDYNSESS_USE_BEARSSL,-lbearssl)))
+$(foreach t,test_crypto test_crypto_vectors test_cookie_store,\
+  $(eval $(call dynsess_variant,$(t),portable,$(VARIANT_OPT) -DDYNSESS_CRYPTO_PORTABLE)))
 
-# @store >dynamodb : the DynamoDB client/store unit tests (scripted
-# transport, the thread_safe store hammered by 4 threads) under ThreadSanitizer.
-EXTRA_TESTS += $(BUILD)/extra/test_dynamodb_tsan
-$(BUILD)/extra/test_dynamodb_tsan: tests/test_dynamodb.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
+# @sigv4: the portable (table) hex encoder, as big-endian builds use it.
+$(eval $(call dynsess_variant,test_sigv4,portable,$(VARIANT_OPT) -DDYNSESS__SIGV4_PORTABLE))
 
-# @session : one ctx shared by several threads, under ThreadSanitizer.
-EXTRA_TESTS += $(BUILD)/extra/test_session_threads_tsan
-$(BUILD)/extra/test_session_threads_tsan: tests/test_session_threads.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CLANG) $(STD) -O1 -g -fsanitize=thread $(WARN) -I. -Itests $< -o $@ $(LDLIBS)
-
-# @json : the unit tests once more with the portable string scanner
-# (no count-trailing-zeros fast path), so the path big-endian/non-GNU builds take is tested.
-EXTRA_TESTS += $(BUILD)/extra/test_json_portable
-$(BUILD)/extra/test_json_portable: tests/test_json.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__JSON_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
-# ... and with the 8-byte SWAR string scan that little-endian GCC/clang builds without
-# SSE2 (e.g. ARM) take instead of the 16-byte SSE2 one (helper "jsonperf").
-EXTRA_TESTS += $(BUILD)/extra/test_json_swar
-$(BUILD)/extra/test_json_swar: tests/test_json.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__JSON_SWAR -I. -Itests $< -o $@ $(LDLIBS)
-
-
-# @sigv4 : the SigV4 suites again on the BearSSL crypto backend (the signer
-# clones the keyed HMAC context through the public API, whatever its layout).
-EXTRA_TESTS += $(BUILD)/extra/test_sigv4_bearssl
-$(BUILD)/extra/test_sigv4_bearssl: tests/test_sigv4.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS_USE_BEARSSL -I. -Itests $< -o $@ -lbearssl $(LDLIBS)
-# @sigv4: and with the portable (table) hex encoder, as big-endian builds use it.
-EXTRA_TESTS += $(BUILD)/extra/test_sigv4_portable
-$(BUILD)/extra/test_sigv4_portable: tests/test_sigv4.c dynsess.h tests/tt.h
-	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) -DDYNSESS__SIGV4_PORTABLE -I. -Itests $< -o $@ $(LDLIBS)
+# @json string scanners: the byte loop (big-endian / non-GNU builds) and the 8-byte SWAR
+# scan (little-endian GCC/clang without SSE2, e.g. ARM) instead of the SSE2 one.
+$(eval $(call dynsess_variant,test_json,portable,$(VARIANT_OPT) -DDYNSESS__JSON_PORTABLE))
+$(eval $(call dynsess_variant,test_json,swar,$(VARIANT_OPT) -DDYNSESS__JSON_SWAR))

@@ -1,5 +1,5 @@
 # dynsess.h - build, test and benchmark
-#   make            builds dynsess.h (from src/), the tests, examples and tools
+#   make            builds the tests, examples and tools
 #   make test       installs what the tests need (tools/deps.sh), builds, runs everything;
 #                   ends with "total: N passed, N failed"
 #   make bench      builds and runs the benchmarks in tools/bench/ (not part of make test)
@@ -20,7 +20,6 @@ LDLIBS  := -lpthread -lm
 file_cflags = $(shell sed -n 's|^// make-cflags: ||p' $(1))
 file_libs   = $(shell sed -n 's|^// make-libs: ||p' $(1))
 
-SRC_PARTS := $(sort $(wildcard src/*.h))
 TESTS     := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 BENCHES   := $(patsubst tools/bench/%.c,%,$(wildcard tools/bench/bench_*.c))
 
@@ -30,10 +29,7 @@ EXTRA_TESTS  :=
 BENCH_BINS   := $(addprefix $(BUILD)/bench/,$(BENCHES))
 
 .PHONY: all test tests deps bench clean check-amalgamation examples tools demo
-all: dynsess.h tests examples tools
-
-dynsess.h: $(SRC_PARTS) tools/amalgamate.sh
-	sh tools/amalgamate.sh $@
+all: tests examples tools
 
 # ---- tests ------------------------------------------------------------------------
 $(BUILD)/normal/%: tests/%.c dynsess.h tests/tt.h
@@ -65,8 +61,7 @@ test: deps
 	@sh tests/run.sh $(BUILD)
 
 check-amalgamation:
-	@sh tools/amalgamate.sh $(BUILD)/dynsess.check.h && cmp -s $(BUILD)/dynsess.check.h dynsess.h \
-	  && echo "dynsess.h is current" || (echo "dynsess.h is stale: run make dynsess.h"; exit 1)
+	@sh tests/checks/amalgamation.sh
 
 # ---- benchmarks -------------------------------------------------------------------
 $(BUILD)/bench/%: tools/bench/%.c dynsess.h

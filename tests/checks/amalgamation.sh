@@ -1,12 +1,21 @@
 #!/bin/sh
-# dynsess.h is generated from src/ by tools/amalgamate.sh and committed; this
-# check fails when the committed file is not what src/ generates.
+# dynsess.h is the source of truth. For parallel work it can be split into its
+# section fragments (tools/split.sh) and joined again (tools/amalgamate.sh); this
+# check keeps that round trip exact, so the tools always work on the real header.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
-sh "$top/tools/amalgamate.sh" "$t/dynsess.h"
-if cmp -s "$t/dynsess.h" "$top/dynsess.h"; then
-    echo "ok   dynsess.h matches src/"; echo "amalgamation: 1 passed, 0 failed"
+pass=0; fail=0
+if sh "$top/tools/split.sh" "$t/parts" "$top/dynsess.h" && \
+   sh "$top/tools/amalgamate.sh" "$t/dynsess.h" "$t/parts" && cmp -s "$t/dynsess.h" "$top/dynsess.h"; then
+    echo "ok   split + amalgamate gives dynsess.h back"; pass=$((pass + 1))
 else
-    echo "FAIL dynsess.h differs from what src/ generates (run: make dynsess.h)"
-    echo "amalgamation: 0 passed, 1 failed"; exit 1
+    echo "FAIL split + amalgamate does not give dynsess.h back"; fail=$((fail + 1))
 fi
+n=$(ls "$t/parts" 2>/dev/null | wc -l)
+if [ "$n" -eq 22 ]; then
+    echo "ok   22 fragments: manual, 10 sections x (decl, impl), license"; pass=$((pass + 1))
+else
+    echo "FAIL expected 22 fragments, got $n: a section banner is missing or unknown"; fail=$((fail + 1))
+fi
+echo "amalgamation: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -2778,6 +2778,44 @@ key:
     {
         const char *key, *ks;
         size_t key_len, kn;
+#if defined(DYNSESS__JSON_SSE2)
+        {
+            /* keys are short: the first special byte is found by a chain of
+               predicted tests on the block's mask, so the next token does not
+               wait for a count-trailing-zeros on the loaded bytes */
+            unsigned char *q_ = (unsigned char *)p + 1;
+            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)q_);
+            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)),
+                _mm_cmplt_epi8(x_, sse_space)));
+            if (m_) {
+                if (m_ & 0x1u) { q_ += 0; goto key_end; }
+                if (m_ & 0x2u) { q_ += 1; goto key_end; }
+                if (m_ & 0x4u) { q_ += 2; goto key_end; }
+                if (m_ & 0x8u) { q_ += 3; goto key_end; }
+                if (m_ & 0x10u) { q_ += 4; goto key_end; }
+                if (m_ & 0x20u) { q_ += 5; goto key_end; }
+                if (m_ & 0x40u) { q_ += 6; goto key_end; }
+                if (m_ & 0x80u) { q_ += 7; goto key_end; }
+                if (m_ & 0x100u) { q_ += 8; goto key_end; }
+                if (m_ & 0x200u) { q_ += 9; goto key_end; }
+                if (m_ & 0x400u) { q_ += 10; goto key_end; }
+                if (m_ & 0x800u) { q_ += 11; goto key_end; }
+                if (m_ & 0x1000u) { q_ += 12; goto key_end; }
+                if (m_ & 0x2000u) { q_ += 13; goto key_end; }
+                if (m_ & 0x4000u) { q_ += 14; goto key_end; }
+                if (m_ & 0x8000u) { q_ += 15; goto key_end; }
+            key_end:
+                if (*q_ == '"') {
+                    key = (const char *)p + 1;
+                    key_len = (size_t)(q_ - p - 1);
+                    *q_ = 0;
+                    p = q_ + 1;
+                    goto have_key;
+                }
+            }
+        }
+#endif
         DYNSESS__SHORT_STRING(key, key_len, have_key);
         ps->p = p;
         rc = dynsess__parse_string(ps, &ks, &kn); /* key stays out of memory */

@@ -3987,23 +3987,29 @@ DYNSESS_DEF void dynsess_sha256_update(dynsess_sha256_ctx *c, const void *data, 
 }
 
 /* CT: depends on the length only. */
+/* Pads a copy of the state and the buffered tail (FIPS 180-4 §5.1.1); only
+   the bytes in use are copied, so a final costs little beyond its blocks. */
 DYNSESS_DEF void dynsess_sha256_final(const dynsess_sha256_ctx *c, uint8_t out[DYNSESS_SHA256_SIZE]) {
-    dynsess_sha256_ctx t = *c;
-    size_t used = (size_t)(t.count & 63);
-    uint64_t bits = t.count * 8;
+    uint32_t st[8];
+    uint8_t block[DYNSESS_SHA256_BLOCK];
+    size_t used = (size_t)(c->count & 63);
+    uint64_t bits = c->count * 8;
     int i;
-    t.buf[used++] = 0x80;
+    memcpy(st, c->state, sizeof st);
+    memcpy(block, c->buf, used);
+    block[used++] = 0x80;
     if (used > 56) {
-        memset(t.buf + used, 0, 64 - used);
-        dynsess__sha256_blocks(t.state, t.buf, 1);
+        memset(block + used, 0, 64 - used);
+        dynsess__sha256_blocks(st, block, 1);
         used = 0;
     }
-    memset(t.buf + used, 0, 56 - used);
-    dynsess__store32_be(t.buf + 56, (uint32_t)(bits >> 32));
-    dynsess__store32_be(t.buf + 60, (uint32_t)bits);
-    dynsess__sha256_blocks(t.state, t.buf, 1);
-    for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, t.state[i]);
-    dynsess_wipe(&t, sizeof t);
+    memset(block + used, 0, 56 - used);
+    dynsess__store32_be(block + 56, (uint32_t)(bits >> 32));
+    dynsess__store32_be(block + 60, (uint32_t)bits);
+    dynsess__sha256_blocks(st, block, 1);
+    for (i = 0; i < 8; i++) dynsess__store32_be(out + 4 * i, st[i]);
+    dynsess_wipe(st, sizeof st);
+    dynsess_wipe(block, sizeof block);
 }
 #else
 /* BearSSL br_sha256 (constant-time). CT: depends on lengths only. */

@@ -172,7 +172,70 @@ TT_TEST(error_format_and_clear) {
     EXPECT_EQ_INT(dynsess__fail(0, DYNSESS_E_ARG, 0, "x"), DYNSESS_E_ARG);
 }
 
+/* RFC 4648 vectors (tests/vectors/rfc/rfc4648_base64.json, read with the library's own
+   JSON parser): every entry's unpadded base64url form encodes and decodes exactly; every
+   decode_reject input is refused, except the one the file marks as valid unpadded. */
+static void hex_to_bytes(dynsess_str h, uint8_t *out, size_t *n) {
+    dynsess_error err;
+    *n = 0;
+    if (dynsess_hex_decode(h.ptr, h.len, out, 512, n, &err)) *n = (size_t)-1;
+}
+TT_TEST(base64url_rfc4648_vectors) {
+    size_t len, i, checked = 0;
+    char *text = tt_read_file("tests/vectors/rfc/rfc4648_base64.json", &len);
+    dynsess_doc *doc = 0;
+    dynsess_value *root = 0;
+    const dynsess_value *enc, *rej;
+    dynsess_error err;
+    ASSERT(text);
+    ASSERT_OK(dynsess_doc_new(0, &doc, &err), &err);
+    if (dynsess_json_parse(doc, text, len, 0, &root, &err)) { TT__FAIL("parse: %s", err.msg); goto done; }
+    enc = dynsess_object_get(root, "encode", 6);
+    rej = dynsess_object_get(root, "decode_reject", 13);
+    EXPECT(dynsess_value_len(enc) >= 17);
+    EXPECT(dynsess_value_len(rej) >= 11);
+    for (i = 0; i < dynsess_value_len(enc); i++) {
+        const dynsess_value *e = dynsess_array_at(enc, i);
+        const dynsess_value *nopad = dynsess_object_get(e, "base64url_nopad", 15);
+        dynsess_str id = dynsess_value_str(dynsess_object_get(e, "id", 2));
+        dynsess_str want = dynsess_value_str(nopad);
+        uint8_t data[512], back[512];
+        char out[1024];
+        size_t n, m;
+        if (!nopad) continue;
+        hex_to_bytes(dynsess_value_str(dynsess_object_get(e, "data", 4)), data, &n);
+        if (n == (size_t)-1) { TT__FAIL("%.*s: bad hex", (int)id.len, id.ptr); continue; }
+        m = dynsess_base64url_encode(data, n, out, sizeof out);
+        if (m != want.len || memcmp(out, want.ptr, m))
+            TT__FAIL("%.*s: encode gave %.200s", (int)id.len, id.ptr, out);
+        if (dynsess_base64url_decode(want.ptr, want.len, back, sizeof back, &m, &err) || m != n ||
+            memcmp(back, data, n))
+            TT__FAIL("%.*s: decode failed (%s)", (int)id.len, id.ptr, err.msg);
+        checked++;
+    }
+    for (i = 0; i < dynsess_value_len(rej); i++) {
+        const dynsess_value *e = dynsess_array_at(rej, i);
+        dynsess_str in = dynsess_value_str(dynsess_object_get(e, "input", 5));
+        const dynsess_value *ok = dynsess_object_get(e, "nopad_decodes_to", 16);
+        uint8_t out[64], want[64];
+        size_t n, wn;
+        dynsess_status rc = dynsess_base64url_decode(in.ptr, in.len, out, sizeof out, &n, &err);
+        if (ok) {
+            hex_to_bytes(dynsess_value_str(ok), want, &wn);
+            if (rc || n != wn || memcmp(out, want, n)) TT__FAIL("\"%.*s\" should decode", (int)in.len, in.ptr);
+        } else if (rc != DYNSESS_E_COOKIE) {
+            TT__FAIL("\"%.*s\" accepted or wrong code %d", (int)in.len, in.ptr, (int)rc);
+        }
+        checked++;
+    }
+    EXPECT(checked >= 28);
+done:
+    dynsess_doc_free(doc);
+    free(text);
+}
+
 static const tt_case tt_cases[] = {
+    TT_CASE(base64url_rfc4648_vectors),
     TT_CASE(strerror_covers_every_code), TT_CASE(buf_append_limit_and_take),
     TT_CASE(buf_oom_leaves_buffer_unchanged), TT_CASE(base64url_roundtrip_all_lengths),
     TT_CASE(base64url_strict_rejects), TT_CASE(hex_roundtrip_and_rejects),

@@ -545,16 +545,9 @@ static const char *ITEM =
     "{\"Item\":{\"session_id\":{\"S\":\"sid\"},\"user_data\":{\"S\":\"{\\\"user\\\":\\\"ann\\\",\\\"n\\\":1}\"},"
     "\"created_at\":{\"N\":\"1699990000\"},\"ttl\":{\"N\":\"1700003600\"},\"version\":{\"N\":\"7\"}}}";
 
+/* a write of the canned item's times */
 static dynsess_write wr(const char *id, const char *data, int64_t version, int is_new) {
-    dynsess_write w;
-    memset(&w, 0, sizeof w);
-    w.token = dynsess_cstr(id);
-    w.data = dynsess_cstr(data);
-    w.created_at = 1699990000;
-    w.expires_at = 1700003600;
-    w.version = version;
-    w.is_new = is_new;
-    return w;
+    return tt_write(id, data, 1699990000, 1700003600, version, is_new);
 }
 
 TT_TEST(store_load) {

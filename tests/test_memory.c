@@ -6,22 +6,10 @@
 #include "tt.h"
 #include <pthread.h>
 
-static dynsess_write tm_write(const char *tok, const char *data, int64_t created, int64_t expires,
-                              int64_t version, int is_new) {
-    dynsess_write w;
-    memset(&w, 0, sizeof w);
-    w.token = dynsess_cstr(tok);
-    w.data = dynsess_cstr(data);
-    w.created_at = created;
-    w.expires_at = expires;
-    w.version = version;
-    w.is_new = is_new;
-    return w;
-}
 
 static dynsess_status tm_save(dynsess_store *st, const char *tok, const char *data, int64_t exp,
                               int64_t version, int is_new, int64_t now, dynsess_error *err) {
-    dynsess_write w = tm_write(tok, data, now, exp, version, is_new);
+    dynsess_write w = tt_write(tok, data, now, exp, version, is_new);
     dynsess_buf tok_out;
     dynsess_status rc;
     dynsess_buf_init(&tok_out, 0);

@@ -52,6 +52,19 @@ TT_UNUSED static void tt_fail_at(const char *file, int line, const char *what) {
     TT__FAIL("%s -> %d (%s)", #call, tt__rc, tt_msg(errp)); return; } } while (0)
 #ifdef DYNSESS_H
 TT_UNUSED static const char *tt_msg(const dynsess_error *e) { return e ? e->msg : ""; }
+/* A store write request (tests that drive a store's vtable directly). */
+TT_UNUSED static dynsess_write tt_write(const char *token, const char *data, int64_t created_at,
+                                        int64_t expires_at, int64_t version, int is_new) {
+    dynsess_write w;
+    memset(&w, 0, sizeof w);
+    w.token = dynsess_cstr(token);
+    w.data = dynsess_cstr(data);
+    w.created_at = created_at;
+    w.expires_at = expires_at;
+    w.version = version;
+    w.is_new = is_new;
+    return w;
+}
 #endif
 
 /* ---- failing / counting allocator -------------------------------------- */

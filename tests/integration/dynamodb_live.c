@@ -81,18 +81,6 @@ static void new_id(char *out) {
     dynsess_base64url_encode(r, sizeof r, out, 64);
 }
 
-static dynsess_write wr(const char *id, const char *data, int64_t created, int64_t expires, int64_t version,
-                        int is_new) {
-    dynsess_write w;
-    memset(&w, 0, sizeof w);
-    w.token = dynsess_cstr(id);
-    w.data = dynsess_cstr(data);
-    w.created_at = created;
-    w.expires_at = expires;
-    w.version = version;
-    w.is_new = is_new;
-    return w;
-}
 
 /* GetItem of a raw key through the client; returns the reply text (static buffer). */
 static const char *raw_get(env *e, const char *key) {
@@ -144,14 +132,14 @@ TT_TEST(create_load_update_delete) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}", now, now + 3600, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_STR(r.data.ptr, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}");
     EXPECT_EQ_INT(r.created_at, now);
     EXPECT_EQ_INT(r.expires_at, now + 3600);
     EXPECT_EQ_INT(r.version, 1);
-    w = wr(id, "{\"user\":\"bob\"}", now, now + 7200, 1, 0);
+    w = tt_write(id, "{\"user\":\"bob\"}", now, now + 7200, 1, 0);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_STR(r.data.ptr, "{\"user\":\"bob\"}");
@@ -175,9 +163,9 @@ TT_TEST(no_overwrite_on_collision) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"owner\":\"first\"}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"owner\":\"first\"}", now, now + 3600, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = wr(id, "{\"owner\":\"second\"}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"owner\":\"second\"}", now, now + 3600, 0, 1);
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_EXISTS);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_STR(r.data.ptr, "{\"owner\":\"first\"}");
@@ -195,10 +183,10 @@ TT_TEST(no_resurrection_after_delete) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"cart\":[1]}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"cart\":[1]}", now, now + 3600, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->destroy(e.st, dynsess_cstr(id), &err), &err); /* logout */
-    w = wr(id, "{\"cart\":[1,2]}", now, now + 3600, 1, 0);        /* a slow request finishes */
+    w = tt_write(id, "{\"cart\":[1,2]}", now, now + 3600, 1, 0);        /* a slow request finishes */
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_NOTFOUND);
     EXPECT_EQ_INT(e.st->vt->touch(e.st, dynsess_cstr(id), now + 7200, now, &err), DYNSESS_E_NOTFOUND);
     EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), DYNSESS_E_NOTFOUND);
@@ -217,11 +205,11 @@ TT_TEST(version_conflict) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"n\":0}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"n\":0}", now, now + 3600, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = wr(id, "{\"n\":1}", now, now + 3600, 1, 0);
+    w = tt_write(id, "{\"n\":1}", now, now + 3600, 1, 0);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = wr(id, "{\"n\":99}", now, now + 3600, 1, 0); /* loaded at version 1, someone saved since */
+    w = tt_write(id, "{\"n\":99}", now, now + 3600, 1, 0); /* loaded at version 1, someone saved since */
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_CONFLICT);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_STR(r.data.ptr, "{\"n\":1}");
@@ -240,7 +228,7 @@ TT_TEST(expired_but_present) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"a\":1}", now, now + 10, 0, 1);
+    w = tt_write(id, "{\"a\":1}", now, now + 10, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now + 9, &r, &err), &err);
     /* dynalite never deletes it; we must not use it */
@@ -248,7 +236,7 @@ TT_TEST(expired_but_present) {
     EXPECT(strstr(err.msg, "expired") != 0);
     EXPECT(strstr(raw_get(&e, id), "\"Item\"") != 0);
     /* nor bring it back with an update or a touch */
-    w = wr(id, "{\"a\":2}", now, now + 3600, 1, 0);
+    w = tt_write(id, "{\"a\":2}", now, now + 3600, 1, 0);
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now + 11, 0, &err), DYNSESS_E_NOTFOUND);
     EXPECT_EQ_INT(e.st->vt->touch(e.st, dynsess_cstr(id), now + 3600, now + 11, &err), DYNSESS_E_NOTFOUND);
     EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now + 11, &r, &err), DYNSESS_E_NOTFOUND);
@@ -266,7 +254,7 @@ TT_TEST(touch_slides_ttl) {
     ASSERT(env_open(&e, 0, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"a\":1}", now, now + 100, 0, 1);
+    w = tt_write(id, "{\"a\":1}", now, now + 100, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->touch(e.st, dynsess_cstr(id), now + 190, now + 90, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now + 150, &r, &err), &err);
@@ -297,12 +285,12 @@ TT_TEST(python_item_without_version) {
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_INT(r.version, 0);
     EXPECT_EQ_STR(r.data.ptr, "{\"py\":true}");
-    w = wr(id, "{\"py\":false}", now, now + 3600, 0, 0);
+    w = tt_write(id, "{\"py\":false}", now, now + 3600, 0, 0);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_INT(r.version, 1);
     /* a second writer that also loaded version 0 now conflicts */
-    w = wr(id, "{\"py\":null}", now, now + 3600, 0, 0);
+    w = tt_write(id, "{\"py\":null}", now, now + 3600, 0, 0);
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_CONFLICT);
     dynsess_buf_free(&reply);
     dynsess_buf_free(&r.data);
@@ -324,13 +312,13 @@ TT_TEST(item_limit_nothing_written) {
     memcpy(big, "{\"k\":\"", 6);
     memcpy(big + n - 2, "\"}", 2);
     big[n] = 0;
-    w = wr(id, big, now, now + 3600, 0, 1);
+    w = tt_write(id, big, now, now + 3600, 0, 1);
     EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_LIMIT);
     EXPECT(strcmp(raw_get(&e, id), "{}") == 0);
     /* just under the limit goes through, and the server agrees */
     big[390 * 1024] = 0;
     memcpy(big + 390 * 1024 - 2, "\"}", 2);
-    w = wr(id, big, now, now + 3600, 0, 1);
+    w = tt_write(id, big, now, now + 3600, 0, 1);
     EXPECT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     free(big);
     env_close(&e);
@@ -346,7 +334,7 @@ TT_TEST(hash_ids_at_rest) {
     ASSERT(env_open(&e, 1, 0));
     new_id(id);
     dynsess_buf_init(&r.data, 0);
-    w = wr(id, "{\"secret\":1}", now, now + 3600, 0, 1);
+    w = tt_write(id, "{\"secret\":1}", now, now + 3600, 0, 1);
     ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
     ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
     EXPECT_EQ_STR(r.data.ptr, "{\"secret\":1}");
@@ -483,7 +471,7 @@ static int interop_write(const char *file) {
     dynsess_write w;
     if (!json || !env_open(&e, 0, 1)) return 1;
     new_id(id);
-    w = wr(id, json, now, now + 3600, 0, 1);
+    w = tt_write(id, json, now, now + 3600, 0, 1);
     w.data.len = len;
     if (e.st->vt->save(e.st, &w, now, 0, &err)) { fprintf(stderr, "save: %s\n", err.msg); return 1; }
     printf("%s\n", id);
@@ -520,7 +508,7 @@ static int interop_read(const char *id, const char *in, const char *outfile) {
         dynsess_value *v = dynsess_value_new_string(doc, "from C", 6);
         if (!v || dynsess_object_set(doc, got, "touched_by", 10, v, &err) || dynsess_json_write(got, &out, &err)) goto done;
     }
-    w = wr(id, out.ptr, r.created_at, now + 3600, r.version, 0);
+    w = tt_write(id, out.ptr, r.created_at, now + 3600, r.version, 0);
     if (e.st->vt->save(e.st, &w, now, 0, &err)) { fprintf(stderr, "save: %s\n", err.msg); goto done; }
     f = fopen(outfile, "wb");
     if (!f) goto done;

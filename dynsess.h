@@ -313,7 +313,9 @@ DYNSESS_DEF dynsess_status dynsess_doc_new(const dynsess_allocator *alloc, dynse
 DYNSESS_DEF void dynsess_doc_free(dynsess_doc *doc);
 
 /* Parses len bytes of src into doc; *root is borrowed until doc is freed
-   (src is copied: the caller may free it right away). Strict RFC 8259;
+   (src is copied: the caller may free it right away). The values under the
+   root are read-only (reached through const pointers); the root itself may
+   be changed with the builders below. Strict RFC 8259;
    duplicate keys: the last value wins, at the first key's position; a number
    beyond the double range (1e999) is an E_JSON error. Errors: E_JSON (message
    and err->offset give the byte offset), E_DEPTH, E_LIMIT, E_NOMEM, E_ARG. On
@@ -379,7 +381,10 @@ DYNSESS_DEF dynsess_status dynsess_array_push(dynsess_doc *doc, dynsess_value *a
 DYNSESS_DEF dynsess_status dynsess_object_set(dynsess_doc *doc, dynsess_value *obj, const char *key,
                                               size_t key_len, dynsess_value *val,
                                               dynsess_error *err);
-/* Removes obj[key]; returns 1 if it was there. Member order of the rest is kept. */
+/* Removes obj[key]; returns 1 if it was there, 0 if not. Member order of the
+   rest is kept, and so are their values (pointers to them stay valid). The
+   first change to a parsed object gives it an index of 24 bytes a member in
+   its doc: if that allocation fails, -1 and obj is unchanged. */
 DYNSESS_DEF int dynsess_object_remove(dynsess_value *obj, const char *key, size_t key_len);
 /* Removes every member of obj / element of arr. */
 DYNSESS_DEF void dynsess_value_clear(dynsess_value *v);
@@ -1379,7 +1384,8 @@ DYNSESS_DEF dynsess_status dynsess_session_set_null(dynsess_session *s, const ch
 DYNSESS_DEF dynsess_status dynsess_session_set_json(dynsess_session *s, const char *key,
                                                     const char *json, size_t len,
                                                     dynsess_error *err);
-/* Removes key; returns 1 if it was there. */
+/* Removes key; returns 1 if it was there, 0 if not, -1 if out of memory
+   (the dict is unchanged). */
 DYNSESS_DEF int dynsess_session_pop(dynsess_session *s, const char *key);
 /* Removes every key. */
 DYNSESS_DEF void dynsess_session_clear(dynsess_session *s);
@@ -1862,31 +1868,69 @@ static DYNSESS__UNUSED DYNSESS__PRINTF(3, 4) void dynsess__log(const dynsess_log
 #include <locale.h>
 #include <math.h>
 
-typedef struct dynsess__member {
-    const char *key;
-    size_t key_len;
-    dynsess_value *val;
-} dynsess__member;
+/* A value is 16 bytes: tag (type, flags, capacity code), len, payload.
+   Containers come in two forms. A parsed container is FLAT: its children
+   sit inline and contiguous (an array's values, an object's members with
+   their values), written once by the parser. A built container (new_array,
+   new_object, copy) holds pointers to children allocated on their own, so
+   a child handed to array_push/object_set stays the same value. The first
+   change to a FLAT container (push, set, remove) gives it a pointer index
+   over its inline children, which stay where they are: a pointer to a
+   child stays valid until that child is replaced or removed. */
+#define DYNSESS__TYPE_MASK 7u
+#define DYNSESS__FLAT 8u            /* children inline (parsed) */
+#define DYNSESS__CAP_SHIFT 8        /* pointer form: capacity is 2^(code - 1), code 0: none */
+#define DYNSESS__TYPE(v) ((dynsess_json_type)((v)->tag & DYNSESS__TYPE_MASK))
+#define DYNSESS__IS_CONTAINER(t) ((t) == DYNSESS_JSON_ARRAY || (t) == DYNSESS_JSON_OBJECT)
+
+typedef struct dynsess__member dynsess__member;
 
 struct dynsess_value {
-    uint32_t type;              /* dynsess_json_type */
-    uint32_t cap;               /* containers: allocated slots */
-    size_t len;                 /* string bytes / array or object members */
+    uint32_t tag;               /* dynsess_json_type | DYNSESS__FLAT | cap code << 8 */
+    uint32_t len;               /* string bytes / array or object members */
     union {
         int64_t i;              /* BOOL (0/1) and INT */
         double d;               /* REAL */
         const char *s;          /* STRING: len bytes plus a NUL */
-        dynsess_value **items;  /* ARRAY */
-        dynsess__member *members; /* OBJECT */
+        dynsess_value *vals;    /* FLAT ARRAY: the elements */
+        dynsess_value **items;  /* ARRAY: pointers to the elements */
+        dynsess__member *members; /* OBJECT, both forms */
     } u;
 };
+
+struct dynsess__member {
+    const char *key;
+    size_t key_len;
+    union {
+        dynsess_value v;        /* FLAT object: the value itself */
+        dynsess_value *p;       /* otherwise: the value it points to */
+    } x;
+};
+
+/* The parser's root value carries its doc, so that remove on a FLAT root
+   (which takes no doc) can still allocate its pointer index. Only roots are
+   reachable without const, so only roots can be changed while FLAT. */
+typedef struct dynsess__root {
+    dynsess_value v;
+    dynsess_doc *doc;
+} dynsess__root;
+
+/* Child i (< c->len) of container c, in either form. */
+static DYNSESS__UNUSED const dynsess_value *dynsess__child(const dynsess_value *c, size_t i) {
+    if (DYNSESS__TYPE(c) == DYNSESS_JSON_OBJECT)
+        return (c->tag & DYNSESS__FLAT) ? &c->u.members[i].x.v : c->u.members[i].x.p;
+    return (c->tag & DYNSESS__FLAT) ? &c->u.vals[i] : c->u.items[i];
+}
 
 typedef struct dynsess__chunk {
     struct dynsess__chunk *next;
     size_t size;
 } dynsess__chunk;
 
-#define DYNSESS__JSON_INLINE 1536 /* first arena bytes live in the doc's own block */
+/* The first arena bytes live in the doc's own block, sized so that the block
+   is 1032 bytes: glibc serves blocks up to that size from its per-thread
+   cache, and a session of ~300 bytes parses into it with no other malloc. */
+#define DYNSESS__JSON_INLINE (1032 - sizeof(dynsess_allocator) - 4 * sizeof(void *))
 #define DYNSESS__JSON_CHUNK_MAX ((size_t)1 << 20)
 
 struct dynsess_doc {
@@ -2398,6 +2442,36 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_string(dynsess__parser *ps,
     return DYNSESS_OK;
 }
 
+/* Sets a value's tag and len with one 8-byte store (the two fields share the
+   value's first 8 bytes): the parser copies its slots with 8-byte loads, and
+   a load that spans two stores still in flight stalls (store forwarding). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DYNSESS__HEAD(v, t, n)                                                   \
+    do {                                                                         \
+        uint64_t h_ = (uint64_t)(uint32_t)(t) | (uint64_t)(uint32_t)(n) << 32;   \
+        memcpy((v), &h_, 8);                                                     \
+    } while (0)
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define DYNSESS__HEAD(v, t, n)                                                   \
+    do {                                                                         \
+        uint64_t h_ = (uint64_t)(uint32_t)(t) << 32 | (uint64_t)(uint32_t)(n);   \
+        memcpy((v), &h_, 8);                                                     \
+    } while (0)
+#else
+#define DYNSESS__HEAD(v, t, n) ((v)->tag = (uint32_t)(t), (v)->len = (uint32_t)(n))
+#endif
+/* Copies 8 bytes at a time, each load matching one store of the parser. */
+static DYNSESS__UNUSED void dynsess__copy8(void *dst, const void *src, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i;
+    for (i = 0; i < n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        memcpy(d + i, &x, 8);
+    }
+}
+
 /* Parses the number at ps->p into v (INT or REAL). Reads may stop on the NUL
    bytes that follow the doc's copy of the input (see dynsess_json_parse). */
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
@@ -2451,17 +2525,17 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
     if (!is_real && nd <= 19) {
         /* integer literal: exact when it fits int64 (19 digits fit uint64) */
         if (!neg && w <= (uint64_t)INT64_MAX) {
-            v->type = DYNSESS_JSON_INT;
+            DYNSESS__HEAD(v, DYNSESS_JSON_INT, 0);
             v->u.i = (int64_t)w;
             return DYNSESS_OK;
         }
         if (neg && w <= (uint64_t)INT64_MAX + 1) {
-            v->type = DYNSESS_JSON_INT;
+            DYNSESS__HEAD(v, DYNSESS_JSON_INT, 0);
             v->u.i = w == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)w;
             return DYNSESS_OK;
         }
     }
-    v->type = DYNSESS_JSON_REAL;
+    DYNSESS__HEAD(v, DYNSESS_JSON_REAL, 0);
     if (nd <= 19 && dynsess__fast_double(w, (int)(ex - (long)frac), &d)) {
         v->u.d = neg ? -d : d;
         return DYNSESS_OK;
@@ -2504,7 +2578,7 @@ static DYNSESS__UNUSED int dynsess__dedup(dynsess_doc *doc, dynsess__member *m, 
                     (!m[i].key_len || (m[j].key[0] == m[i].key[0] &&
                                        m[j].key[m[i].key_len - 1] == m[i].key[m[i].key_len - 1] &&
                                        !memcmp(m[j].key, m[i].key, m[i].key_len)))) {
-                    m[j].val = m[i].val;
+                    m[j].x = m[i].x;
                     break;
                 }
             }
@@ -2536,7 +2610,7 @@ static DYNSESS__UNUSED int dynsess__dedup(dynsess_doc *doc, dynsess__member *m, 
         for (j = i + 1; j < cnt && !dynsess__key_cmp(&m[idx[i]], &m[idx[j]]); j++) {}
         if (j - i > 1) {
             size_t t;
-            m[idx[i]].val = m[idx[j - 1]].val;
+            m[idx[i]].x = m[idx[j - 1]].x;
             for (t = i + 1; t < j; t++) m[idx[t]].key = 0;
         }
     }
@@ -2592,12 +2666,12 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
 static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, uint32_t max_depth,
                                                          dynsess_value **root) {
     const unsigned char *p = ps->p, *e = ps->end;
-    dynsess_value *v;
     dynsess_status rc;
     int is_obj = 0;
     uint64_t seen = 0, dup = 0;
     dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
-    size_t ns = ps->nscratch;
+    size_t ns = ps->nscratch, cap_sc = ps->cap_scratch;
+    dynsess_value rootv, *v = &rootv;
     /* the open frames and the arena's bump region are kept in locals: the NUL
        bytes written over closing quotes may alias anything, and would force
        reloads of ps->... and doc->... on every value otherwise */
@@ -2656,6 +2730,37 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
 #else
 #define DYNSESS__SHORT_STRING(sp, sn, done) do { if (0) goto done; } while (0)
 #endif
+/* SSE2: the first special byte ('"', '\\', < 0x20, >= 0x80) of the 16 at
+   p + 1 is found by a chain of predicted tests on the block's mask, so the
+   next token does not wait for a count-trailing-zeros on the loaded bytes;
+   on a hit q_ points at it and control goes to label. */
+#if defined(DYNSESS__JSON_SSE2)
+#define DYNSESS__SSE_FIRST16(q_, label)                                              \
+    do {                                                                            \
+        __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(q_));          \
+        unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(                     \
+            _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
+            _mm_cmplt_epi8(x_, sse_space)));                                        \
+        if (m_) {                                                                   \
+            if (m_ & 0x1u) { (q_) += 0; goto label; }\
+            if (m_ & 0x2u) { (q_) += 1; goto label; }\
+            if (m_ & 0x4u) { (q_) += 2; goto label; }\
+            if (m_ & 0x8u) { (q_) += 3; goto label; }\
+            if (m_ & 0x10u) { (q_) += 4; goto label; }\
+            if (m_ & 0x20u) { (q_) += 5; goto label; }\
+            if (m_ & 0x40u) { (q_) += 6; goto label; }\
+            if (m_ & 0x80u) { (q_) += 7; goto label; }\
+            if (m_ & 0x100u) { (q_) += 8; goto label; }\
+            if (m_ & 0x200u) { (q_) += 9; goto label; }\
+            if (m_ & 0x400u) { (q_) += 10; goto label; }\
+            if (m_ & 0x800u) { (q_) += 11; goto label; }\
+            if (m_ & 0x1000u) { (q_) += 12; goto label; }\
+            if (m_ & 0x2000u) { (q_) += 13; goto label; }\
+            if (m_ & 0x4000u) { (q_) += 14; goto label; }\
+            if (m_ & 0x8000u) { (q_) += 15; goto label; }\
+        }                                                                           \
+    } while (0)
+#endif
 /* ptr = n bytes (a multiple of 8) from the arena held in acur / aend */
 #define DYNSESS__ARENA_GET(ptr, type, n)                                         \
     do {                                                                         \
@@ -2670,10 +2775,22 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
             if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");            \
         }                                                                        \
     } while (0)
-#define DYNSESS__NEW_VALUE() DYNSESS__ARENA_GET(v, dynsess_value *, sizeof *v)
+/* v = a new scratch slot for the next array element */
+#define DYNSESS__NEW_SLOT()                                                      \
+    do {                                                                         \
+        if (DYNSESS__UNLIKELY(ns == cap_sc)) {                                   \
+            ps->nscratch = ns;                                                   \
+            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem(ps->err, "json"); \
+            sc = ps->scratch;                                                    \
+            cap_sc = ps->cap_scratch;                                            \
+        }                                                                        \
+        v = &sc[ns++].x.v;                                                       \
+    } while (0)
 
 /* Compact JSON has no white space: each step first tests for the byte it
-   expects and skips white space only when that test fails. */
+   expects and skips white space only when that test fails. Every value is
+   written straight into its slot, v: the scratch slot of its array element
+   or object member, or the local root. */
 value:
     switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
     case ' ':
@@ -2683,16 +2800,33 @@ value:
         p++;
         DYNSESS__SKIP_WS(p, e);
         goto value;
-    case '"':
-        DYNSESS__NEW_VALUE();
-        v->type = DYNSESS_JSON_STRING;
-        v->cap = 0;
-        DYNSESS__SHORT_STRING(v->u.s, v->len, got);
+    case '"': {
+        size_t sn;
+#if defined(DYNSESS__JSON_SSE2)
+        {
+            unsigned char *q_ = (unsigned char *)p + 1;
+            DYNSESS__SSE_FIRST16(q_, value_end);
+            if (0) {
+            value_end:
+                if (*q_ == '"') {
+                    v->u.s = (const char *)p + 1;
+                    sn = (size_t)(q_ - p - 1);
+                    *q_ = 0;
+                    p = q_ + 1;
+                    goto got_string;
+                }
+            }
+        }
+#endif
+        DYNSESS__SHORT_STRING(v->u.s, sn, got_string);
         ps->p = p;
-        rc = dynsess__parse_string(ps, &v->u.s, &v->len);
+        rc = dynsess__parse_string(ps, &v->u.s, &sn);
         if (rc) return rc;
         p = ps->p;
+    got_string:
+        DYNSESS__HEAD(v, DYNSESS_JSON_STRING, sn); /* < 4 GiB: dynsess_json_parse bounds the input */
         goto got;
+    }
     case '{':
     case '[':
         if (nf >= max_depth)
@@ -2723,30 +2857,25 @@ value:
             goto close;
         }
         if (is_obj) goto key;
+        DYNSESS__NEW_SLOT();
         goto value;
     case 't':
         if (memcmp(p, "true", 4)) goto bad_word;
-        DYNSESS__NEW_VALUE();
-        v->type = DYNSESS_JSON_BOOL;
+        DYNSESS__HEAD(v, DYNSESS_JSON_BOOL, 0);
         v->u.i = 1;
         p += 4;
-        goto got_word;
+        goto got;
     case 'f':
         if (memcmp(p, "false", 5)) goto bad_word;
-        DYNSESS__NEW_VALUE();
-        v->type = DYNSESS_JSON_BOOL;
+        DYNSESS__HEAD(v, DYNSESS_JSON_BOOL, 0);
         v->u.i = 0;
         p += 5;
-        goto got_word;
+        goto got;
     case 'n':
         if (memcmp(p, "null", 4)) goto bad_word;
-        DYNSESS__NEW_VALUE();
-        v->type = DYNSESS_JSON_NULL;
+        DYNSESS__HEAD(v, DYNSESS_JSON_NULL, 0);
         v->u.i = 0;
         p += 4;
-    got_word:
-        v->len = 0;
-        v->cap = 0;
         goto got;
     bad_word: {
         const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
@@ -2756,9 +2885,6 @@ value:
     }
     default:
         if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            DYNSESS__NEW_VALUE();
-            v->len = 0;
-            v->cap = 0;
             ps->p = p;
             rc = dynsess__parse_number(ps, v);
             if (rc) return rc;
@@ -2780,31 +2906,9 @@ key:
         size_t key_len, kn;
 #if defined(DYNSESS__JSON_SSE2)
         {
-            /* keys are short: the first special byte is found by a chain of
-               predicted tests on the block's mask, so the next token does not
-               wait for a count-trailing-zeros on the loaded bytes */
             unsigned char *q_ = (unsigned char *)p + 1;
-            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)q_);
-            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)),
-                _mm_cmplt_epi8(x_, sse_space)));
-            if (m_) {
-                if (m_ & 0x1u) { q_ += 0; goto key_end; }
-                if (m_ & 0x2u) { q_ += 1; goto key_end; }
-                if (m_ & 0x4u) { q_ += 2; goto key_end; }
-                if (m_ & 0x8u) { q_ += 3; goto key_end; }
-                if (m_ & 0x10u) { q_ += 4; goto key_end; }
-                if (m_ & 0x20u) { q_ += 5; goto key_end; }
-                if (m_ & 0x40u) { q_ += 6; goto key_end; }
-                if (m_ & 0x80u) { q_ += 7; goto key_end; }
-                if (m_ & 0x100u) { q_ += 8; goto key_end; }
-                if (m_ & 0x200u) { q_ += 9; goto key_end; }
-                if (m_ & 0x400u) { q_ += 10; goto key_end; }
-                if (m_ & 0x800u) { q_ += 11; goto key_end; }
-                if (m_ & 0x1000u) { q_ += 12; goto key_end; }
-                if (m_ & 0x2000u) { q_ += 13; goto key_end; }
-                if (m_ & 0x4000u) { q_ += 14; goto key_end; }
-                if (m_ & 0x8000u) { q_ += 15; goto key_end; }
+            DYNSESS__SSE_FIRST16(q_, key_end);
+            if (0) {
             key_end:
                 if (*q_ == '"') {
                     key = (const char *)p + 1;
@@ -2824,14 +2928,16 @@ key:
         key_len = kn;
         p = ps->p;
     have_key:
-        /* the member's .val is set when its value is complete (got:) */
-        if (DYNSESS__UNLIKELY(ns == ps->cap_scratch)) {
+        /* the member's slot; its value is written there (v) */
+        if (DYNSESS__UNLIKELY(ns == cap_sc)) {
             ps->nscratch = ns;
             if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem(ps->err, "json");
             sc = ps->scratch;
+            cap_sc = ps->cap_scratch;
         }
         sc[ns].key = key;
         sc[ns].key_len = key_len;
+        v = &sc[ns].x.v;
         ns++;
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
@@ -2847,64 +2953,64 @@ key:
     goto value;
 
 close: {
-    /* the container on top of the frame stack is complete */
+    /* the container on top of the frame stack is complete: its children move
+       from the scratch stack into one FLAT block, and the container itself
+       goes into its own slot, just below its first child (or the root) */
     dynsess__pframe *f = &fr[nf - 1];
     size_t n = ns - f->start;
     dynsess__member *m = sc + f->start;
+    uint32_t ctag;
+    void *cbody = 0;
     if (n > 0xFFFFFFFFu)
         return dynsess__fail(ps->err, DYNSESS_E_LIMIT, (size_t)(p - ps->src),
                              "json: more than 4294967295 members at offset %lu",
                              (unsigned long)(p - ps->src));
-    DYNSESS__NEW_VALUE();
     if (is_obj) {
         dynsess__member *dst = 0;
-        v->type = DYNSESS_JSON_OBJECT;
         if (dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
-            memcpy(dst, m, n * sizeof *dst);
+            dynsess__copy8(dst, m, n * sizeof *dst);
         }
-        v->u.members = dst;
+        ctag = DYNSESS_JSON_OBJECT | DYNSESS__FLAT;
+        cbody = dst;
     } else {
-        dynsess_value **dst = 0;
+        dynsess_value *dst = 0;
         size_t i;
-        v->type = DYNSESS_JSON_ARRAY;
         if (n) {
-            DYNSESS__ARENA_GET(dst, dynsess_value **, n * sizeof *dst);
-            for (i = 0; i < n; i++) dst[i] = m[i].val;
+            DYNSESS__ARENA_GET(dst, dynsess_value *, n * sizeof *dst);
+            for (i = 0; i < n; i++) dynsess__copy8(&dst[i], &m[i].x.v, sizeof *dst);
         }
-        v->u.items = dst;
+        ctag = DYNSESS_JSON_ARRAY | DYNSESS__FLAT;
+        cbody = dst;
     }
-    v->len = n;
-    v->cap = (uint32_t)n;
     ns = f->start;
     nf--;
     if (nf) {
+        v = &sc[ns - 1].x.v;
         is_obj = fr[nf - 1].is_obj;
         seen = fr[nf - 1].seen;
         dup = fr[nf - 1].dup;
+    } else {
+        v = &rootv;
     }
+    DYNSESS__HEAD(v, ctag, n);
+    memcpy(&v->u, &cbody, sizeof cbody); /* u.members or u.vals */
 }
 
 got:
     /* v is a complete value */
     if (DYNSESS__UNLIKELY(!nf)) {
+        dynsess__root *r;
         DYNSESS__SKIP_WS(p, e);
         if (p < e) return dynsess__json_err(ps, p, "unexpected data after the document");
+        DYNSESS__ARENA_GET(r, dynsess__root *, sizeof *r);
+        dynsess__copy8(&r->v, &rootv, sizeof rootv);
+        r->doc = doc;
         doc->cur = acur;
         ps->nframes = 0;
-        *root = v;
+        *root = &r->v;
         return DYNSESS_OK;
-    }
-    if (is_obj) sc[ns - 1].val = v;
-    else {
-        /* array element: only .val of the slot is used */
-        if (DYNSESS__UNLIKELY(ns == (ps)->cap_scratch)) {
-            ps->nscratch = ns;
-            if (!dynsess__ps_grow_scratch(ps)) return dynsess__fail_nomem(ps->err, "json");
-            sc = ps->scratch;
-        }
-        sc[ns++].val = v;
     }
 sep:
     if (DYNSESS__LIKELY(*p == ',')) {
@@ -2912,6 +3018,7 @@ sep:
         if (is_obj) goto key;
         DYNSESS__SKIP_WS(p, e);
         if (*p == ']') return dynsess__json_err(ps, p, "trailing comma");
+        DYNSESS__NEW_SLOT();
         goto value;
     }
     if (*p == (is_obj ? '}' : ']')) {
@@ -2924,7 +3031,10 @@ sep:
         goto sep;
     }
     return dynsess__json_unexpected(ps, p);
-#undef DYNSESS__NEW_VALUE
+#undef DYNSESS__NEW_SLOT
+#ifdef DYNSESS__SSE_FIRST16
+#undef DYNSESS__SSE_FIRST16
+#endif
 #undef DYNSESS__ARENA_GET
 #undef DYNSESS__SHORT_STRING
 }
@@ -2933,14 +3043,14 @@ sep:
 DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src, size_t len,
                                               const dynsess_json_opts *opts, dynsess_value **root,
                                               dynsess_error *err) {
-    dynsess__member scratch[256]; /* 6 KB: arrays of up to 256 items need no heap */
+    dynsess__member scratch[192]; /* 6 KB: arrays of up to 192 items need no heap */
     dynsess__pframe frames[32];
     dynsess__parser ps;
     dynsess__arena_mark mark;
     dynsess_status rc;
     char *copy;
     uint32_t max_depth = opts ? opts->max_depth : 0;
-    size_t max_len = opts ? opts->max_len : 0, want;
+    size_t max_len = opts ? opts->max_len : 0;
     if (root) *root = 0;
     if (!doc || !root || (!src && len))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "json: doc, src or root is null");
@@ -2952,12 +3062,16 @@ DYNSESS_DEF dynsess_status dynsess_json_parse(dynsess_doc *doc, const char *src,
                              (unsigned long)len, (unsigned long)max_len);
     if (len > (size_t)-1 - 64)
         return dynsess__fail(err, DYNSESS_E_LIMIT, DYNSESS_NO_OFFSET, "json: input size overflows");
+    if (len >= (size_t)0xFFFFFFFFu) /* so that every string length fits 32 bits */
+        return dynsess__fail(err, DYNSESS_E_LIMIT, DYNSESS_NO_OFFSET,
+                             "json: input of 4 GiB or more");
     mark.chunks = doc->chunks;
     mark.cur = doc->cur;
     mark.end = doc->end;
-    /* pre-size the arena: the input copy plus the values of typical documents */
-    want = len < ((size_t)-1) / 4 ? 2 * len + 512 : 0;
-    if ((size_t)(doc->end - doc->cur) < want && !dynsess__arena_reserve(doc, want))
+    /* pre-size the arena when the input copy and about as many bytes of values
+       do not fit: the copy plus the values of typical documents in one chunk */
+    if ((size_t)(doc->end - doc->cur) / 2 < len + 8 && len < ((size_t)-1) / 4 &&
+        !dynsess__arena_reserve(doc, 2 * len + 512))
         return dynsess__fail_nomem(err, "json");
     /* strings live in this copy; 16 zero bytes after it let the parser and the
        writer read whole 16- or 8-byte blocks of any string in it (and stop the
@@ -3203,7 +3317,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
     } while (0)
     for (;;) {
         /* write v */
-        switch (v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL) {
+        switch (v ? DYNSESS__TYPE(v) : DYNSESS_JSON_NULL) {
         case DYNSESS_JSON_STRING:
             s = v->u.s;
             n = v->len;
@@ -3255,8 +3369,8 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
         case DYNSESS_JSON_OBJECT:
             DYNSESS__ROOM(2);
             if (!v->len) {
-                p[0] = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
-                p[1] = v->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                p[0] = DYNSESS__TYPE(v) == DYNSESS_JSON_ARRAY ? '[' : '{';
+                p[1] = DYNSESS__TYPE(v) == DYNSESS_JSON_ARRAY ? ']' : '}';
                 p += 2;
                 break;
             }
@@ -3273,7 +3387,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
             st[sp].c = v;
             st[sp].i = 0;
             sp++;
-            *p++ = v->type == DYNSESS_JSON_ARRAY ? '[' : '{';
+            *p++ = DYNSESS__TYPE(v) == DYNSESS_JSON_ARRAY ? '[' : '{';
             break;
         default:
             DYNSESS__ROOM(4);
@@ -3292,7 +3406,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
             f = &st[sp - 1];
             if (f->i == f->c->len) {
                 DYNSESS__ROOM(1);
-                *p++ = f->c->type == DYNSESS_JSON_ARRAY ? ']' : '}';
+                *p++ = DYNSESS__TYPE(f->c) == DYNSESS_JSON_ARRAY ? ']' : '}';
                 sp--;
                 continue;
             }
@@ -3300,15 +3414,16 @@ static DYNSESS__UNUSED dynsess_status dynsess__w_tree(dynsess__writer *w, const 
                 DYNSESS__ROOM(1);
                 *p++ = ',';
             }
-            if (f->c->type == DYNSESS_JSON_OBJECT) {
+            if (DYNSESS__TYPE(f->c) == DYNSESS_JSON_OBJECT) {
                 const dynsess__member *m = &f->c->u.members[f->i++];
-                v = m->val;
+                v = (f->c->tag & DYNSESS__FLAT) ? &m->x.v : m->x.p;
                 s = m->key;
                 n = m->key_len;
                 tail = ':';
                 goto string;
             }
-            v = f->c->u.items[f->i++];
+            v = (f->c->tag & DYNSESS__FLAT) ? &f->c->u.vals[f->i] : f->c->u.items[f->i];
+            f->i++;
             break;
         }
         continue;
@@ -3384,15 +3499,15 @@ DYNSESS_DEF dynsess_status dynsess_json_write_string(dynsess_buf *out, const cha
 
 /* ---- reading values --------------------------------------------------------------- */
 DYNSESS_DEF dynsess_json_type dynsess_value_type(const dynsess_value *v) {
-    return v ? (dynsess_json_type)v->type : DYNSESS_JSON_NULL;
+    return v ? DYNSESS__TYPE(v) : DYNSESS_JSON_NULL;
 }
 DYNSESS_DEF int dynsess_value_bool(const dynsess_value *v) {
-    return v && v->type == DYNSESS_JSON_BOOL && v->u.i;
+    return v && DYNSESS__TYPE(v) == DYNSESS_JSON_BOOL && v->u.i;
 }
 DYNSESS_DEF int64_t dynsess_value_int(const dynsess_value *v) {
     if (!v) return 0;
-    if (v->type == DYNSESS_JSON_INT) return v->u.i;
-    if (v->type == DYNSESS_JSON_REAL) {
+    if (DYNSESS__TYPE(v) == DYNSESS_JSON_INT) return v->u.i;
+    if (DYNSESS__TYPE(v) == DYNSESS_JSON_REAL) {
         /* truncate toward zero, saturating outside the int64 range */
         if (v->u.d != v->u.d) return 0;
         if (v->u.d >= 9223372036854775807.0) return INT64_MAX;
@@ -3403,13 +3518,13 @@ DYNSESS_DEF int64_t dynsess_value_int(const dynsess_value *v) {
 }
 DYNSESS_DEF double dynsess_value_real(const dynsess_value *v) {
     if (!v) return 0;
-    if (v->type == DYNSESS_JSON_REAL) return v->u.d;
-    if (v->type == DYNSESS_JSON_INT) return (double)v->u.i;
+    if (DYNSESS__TYPE(v) == DYNSESS_JSON_REAL) return v->u.d;
+    if (DYNSESS__TYPE(v) == DYNSESS_JSON_INT) return (double)v->u.i;
     return 0;
 }
 DYNSESS_DEF dynsess_str dynsess_value_str(const dynsess_value *v) {
     dynsess_str s;
-    if (v && v->type == DYNSESS_JSON_STRING) {
+    if (v && DYNSESS__TYPE(v) == DYNSESS_JSON_STRING) {
         s.ptr = v->u.s;
         s.len = v->len;
     } else {
@@ -3419,15 +3534,15 @@ DYNSESS_DEF dynsess_str dynsess_value_str(const dynsess_value *v) {
     return s;
 }
 DYNSESS_DEF size_t dynsess_value_len(const dynsess_value *v) {
-    return (v && (v->type == DYNSESS_JSON_ARRAY || v->type == DYNSESS_JSON_OBJECT)) ? v->len : 0;
+    return (v && DYNSESS__IS_CONTAINER(DYNSESS__TYPE(v))) ? v->len : 0;
 }
 DYNSESS_DEF const dynsess_value *dynsess_array_at(const dynsess_value *arr, size_t i) {
-    if (!arr || arr->type != DYNSESS_JSON_ARRAY || i >= arr->len) return 0;
-    return arr->u.items[i];
+    if (!arr || DYNSESS__TYPE(arr) != DYNSESS_JSON_ARRAY || i >= arr->len) return 0;
+    return dynsess__child(arr, i);
 }
 DYNSESS_DEF dynsess_str dynsess_object_key_at(const dynsess_value *obj, size_t i) {
     dynsess_str s;
-    if (!obj || obj->type != DYNSESS_JSON_OBJECT || i >= obj->len) {
+    if (!obj || DYNSESS__TYPE(obj) != DYNSESS_JSON_OBJECT || i >= obj->len) {
         s.ptr = "";
         s.len = 0;
     } else {
@@ -3437,8 +3552,8 @@ DYNSESS_DEF dynsess_str dynsess_object_key_at(const dynsess_value *obj, size_t i
     return s;
 }
 DYNSESS_DEF const dynsess_value *dynsess_object_value_at(const dynsess_value *obj, size_t i) {
-    if (!obj || obj->type != DYNSESS_JSON_OBJECT || i >= obj->len) return 0;
-    return obj->u.members[i].val;
+    if (!obj || DYNSESS__TYPE(obj) != DYNSESS_JSON_OBJECT || i >= obj->len) return 0;
+    return dynsess__child(obj, i);
 }
 static DYNSESS__UNUSED size_t dynsess__object_find(const dynsess_value *obj, const char *key,
                                                     size_t key_len) {
@@ -3452,9 +3567,9 @@ static DYNSESS__UNUSED size_t dynsess__object_find(const dynsess_value *obj, con
 DYNSESS_DEF const dynsess_value *dynsess_object_get(const dynsess_value *obj, const char *key,
                                                     size_t key_len) {
     size_t i;
-    if (!obj || obj->type != DYNSESS_JSON_OBJECT || (!key && key_len)) return 0;
+    if (!obj || DYNSESS__TYPE(obj) != DYNSESS_JSON_OBJECT || (!key && key_len)) return 0;
     i = dynsess__object_find(obj, key, key_len);
-    return i == (size_t)-1 ? 0 : obj->u.members[i].val;
+    return i == (size_t)-1 ? 0 : dynsess__child(obj, i);
 }
 
 /* Walk stack shared by equal and copy: a local array that spills to the heap. */
@@ -3512,7 +3627,7 @@ DYNSESS_DEF int dynsess_value_equal(const dynsess_value *a, const dynsess_value 
     dynsess__cstack s;
     int eq = 1;
     if (!dynsess__shallow_equal(a, b)) return 0;
-    if (!a || (a->type != DYNSESS_JSON_ARRAY && a->type != DYNSESS_JSON_OBJECT) || !a->len) return 1;
+    if (!a || !DYNSESS__IS_CONTAINER(DYNSESS__TYPE(a)) || !a->len) return 1;
     dynsess__cstack_init(&s, 0);
     {
         dynsess__cframe *f = dynsess__cstack_push(&s);
@@ -3524,18 +3639,17 @@ DYNSESS_DEF int dynsess_value_equal(const dynsess_value *a, const dynsess_value 
         dynsess__cframe *f = &s.f[s.n - 1];
         const dynsess_value *x, *y;
         if (f->i == f->a->len) { s.n--; continue; }
-        if (f->a->type == DYNSESS_JSON_ARRAY) {
-            x = f->a->u.items[f->i];
-            y = f->b->u.items[f->i];
+        x = dynsess__child(f->a, f->i);
+        if (DYNSESS__TYPE(f->a) == DYNSESS_JSON_ARRAY) {
+            y = dynsess__child(f->b, f->i);
         } else {
             const dynsess__member *m = &f->a->u.members[f->i];
-            x = m->val;
             y = dynsess_object_get(f->b, m->key, m->key_len);
             if (!y) { eq = 0; break; }
         }
         f->i++;
         if (!dynsess__shallow_equal(x, y)) { eq = 0; break; }
-        if ((x->type == DYNSESS_JSON_ARRAY || x->type == DYNSESS_JSON_OBJECT) && x->len) {
+        if (DYNSESS__IS_CONTAINER(DYNSESS__TYPE(x)) && x->len) {
             dynsess__cframe *g = dynsess__cstack_push(&s);
             if (!g) { eq = 0; break; } /* out of memory: documented as "not equal" */
             g->a = x;
@@ -3553,8 +3667,7 @@ static DYNSESS__UNUSED dynsess_value *dynsess__value_new(dynsess_doc *doc, dynse
     if (!doc) return 0;
     v = (dynsess_value *)dynsess__arena_alloc(doc, sizeof *v);
     if (!v) return 0;
-    v->type = (uint32_t)t;
-    v->cap = 0;
+    v->tag = (uint32_t)t;
     v->len = 0;
     v->u.i = 0;
     return v;
@@ -3590,12 +3703,13 @@ static DYNSESS__UNUSED const char *dynsess__arena_strdup(dynsess_doc *doc, const
 }
 DYNSESS_DEF dynsess_value *dynsess_value_new_string(dynsess_doc *doc, const char *s, size_t len) {
     dynsess_value *v;
-    if (!doc || (!s && len) || dynsess__utf8_check(s, len) != (size_t)-1) return 0;
+    if (!doc || (!s && len) || len >= 0xFFFFFFFFu || dynsess__utf8_check(s, len) != (size_t)-1)
+        return 0;
     v = dynsess__value_new(doc, DYNSESS_JSON_STRING);
     if (!v) return 0;
     v->u.s = dynsess__arena_strdup(doc, s ? s : "", len);
     if (!v->u.s) return 0;
-    v->len = len;
+    v->len = (uint32_t)len;
     return v;
 }
 DYNSESS_DEF dynsess_value *dynsess_value_new_array(dynsess_doc *doc) {
@@ -3605,32 +3719,58 @@ DYNSESS_DEF dynsess_value *dynsess_value_new_object(dynsess_doc *doc) {
     return dynsess__value_new(doc, DYNSESS_JSON_OBJECT);
 }
 
-/* Makes room for one more slot in a container (old slots are left in the arena). */
-static DYNSESS__UNUSED int dynsess__container_grow(dynsess_doc *doc, dynsess_value *c) {
-    size_t esz = c->type == DYNSESS_JSON_OBJECT ? sizeof(dynsess__member) : sizeof(dynsess_value *);
-    size_t nc = c->cap ? (size_t)c->cap * 2 : 4, bytes;
+/* Capacity code of the smallest power of two >= max(n, 4): cap = 2^(code-1). */
+static DYNSESS__UNUSED uint32_t dynsess__cap_code(size_t n, size_t *cap) {
+    uint32_t code = 3;
+    size_t c = 4;
+    while (c < n) {
+        c *= 2;
+        code++;
+    }
+    *cap = c;
+    return code;
+}
+
+/* Gives container c room for want children in pointer form: a FLAT
+   container gets its pointer index over the inline children (which stay
+   where they are), a full one a block twice the size (the old block stays
+   in the arena). Returns 0 on out of memory, c unchanged. */
+static DYNSESS__UNUSED int dynsess__container_reserve(dynsess_doc *doc, dynsess_value *c, size_t want) {
+    int obj = DYNSESS__TYPE(c) == DYNSESS_JSON_OBJECT, flat = (c->tag & DYNSESS__FLAT) != 0;
+    uint32_t code = c->tag >> DYNSESS__CAP_SHIFT;
+    size_t cap = code ? (size_t)1 << (code - 1) : 0, i, bytes;
     void *p;
-    if (c->len < c->cap) return 1;
-    if (nc > 0xFFFFFFFFu) nc = 0xFFFFFFFFu;
-    if (nc <= c->len || !dynsess__size_mul(nc, esz, &bytes)) return 0;
+    if (!flat && want <= cap) return 1;
+    if (want > 0xFFFFFFFFu) return 0;
+    code = dynsess__cap_code(flat || want > 2 * cap ? want : 2 * cap, &cap);
+    if (!dynsess__size_mul(cap, obj ? sizeof(dynsess__member) : sizeof(dynsess_value *), &bytes))
+        return 0;
     p = dynsess__arena_alloc(doc, bytes);
     if (!p) return 0;
-    if (c->len) {
-        if (c->type == DYNSESS_JSON_OBJECT) memcpy(p, c->u.members, c->len * esz);
-        else memcpy(p, c->u.items, c->len * esz);
+    if (obj) {
+        dynsess__member *d = (dynsess__member *)p, *m = c->u.members;
+        for (i = 0; i < c->len; i++) {
+            d[i].key = m[i].key;
+            d[i].key_len = m[i].key_len;
+            d[i].x.p = flat ? &m[i].x.v : m[i].x.p;
+        }
+        c->u.members = d;
+    } else {
+        dynsess_value **d = (dynsess_value **)p;
+        for (i = 0; i < c->len; i++) d[i] = flat ? &c->u.vals[i] : c->u.items[i];
+        c->u.items = d;
     }
-    if (c->type == DYNSESS_JSON_OBJECT) c->u.members = (dynsess__member *)p;
-    else c->u.items = (dynsess_value **)p;
-    c->cap = (uint32_t)nc;
+    c->tag = (uint32_t)DYNSESS__TYPE(c) | code << DYNSESS__CAP_SHIFT;
     return 1;
 }
 
 DYNSESS_DEF dynsess_status dynsess_array_push(dynsess_doc *doc, dynsess_value *arr,
                                               dynsess_value *val, dynsess_error *err) {
-    if (!doc || !arr || !val || arr->type != DYNSESS_JSON_ARRAY)
+    if (!doc || !arr || !val || DYNSESS__TYPE(arr) != DYNSESS_JSON_ARRAY)
         return dynsess__fail(err, !doc || !arr || !val ? DYNSESS_E_ARG : DYNSESS_E_TYPE,
                              DYNSESS_NO_OFFSET, "json: array_push needs a doc, an array and a value");
-    if (!dynsess__container_grow(doc, arr)) return dynsess__fail_nomem(err, "json");
+    if (!dynsess__container_reserve(doc, arr, (size_t)arr->len + 1))
+        return dynsess__fail_nomem(err, "json");
     arr->u.items[arr->len++] = val;
     return DYNSESS_OK;
 }
@@ -3643,46 +3783,51 @@ DYNSESS_DEF dynsess_status dynsess_object_set(dynsess_doc *doc, dynsess_value *o
     if (!doc || !obj || !val || (!key && key_len))
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET,
                              "json: object_set needs a doc, an object, a key and a value");
-    if (obj->type != DYNSESS_JSON_OBJECT)
+    if (DYNSESS__TYPE(obj) != DYNSESS_JSON_OBJECT)
         return dynsess__fail(err, DYNSESS_E_TYPE, DYNSESS_NO_OFFSET, "json: object_set on a non-object");
     i = dynsess__object_find(obj, key, key_len);
     if (i != (size_t)-1) {
-        obj->u.members[i].val = val;
+        if (!dynsess__container_reserve(doc, obj, obj->len)) return dynsess__fail_nomem(err, "json");
+        obj->u.members[i].x.p = val;
         return DYNSESS_OK;
     }
     bad = dynsess__utf8_check(key, key_len);
     if (bad != (size_t)-1)
         return dynsess__fail(err, DYNSESS_E_ARG, bad, "json: key is not valid utf-8 at offset %lu",
                              (unsigned long)bad);
-    if (!dynsess__container_grow(doc, obj)) return dynsess__fail_nomem(err, "json");
     k = dynsess__arena_strdup(doc, key ? key : "", key_len);
-    if (!k) return dynsess__fail_nomem(err, "json");
+    if (!k || !dynsess__container_reserve(doc, obj, (size_t)obj->len + 1))
+        return dynsess__fail_nomem(err, "json");
     obj->u.members[obj->len].key = k;
     obj->u.members[obj->len].key_len = key_len;
-    obj->u.members[obj->len].val = val;
+    obj->u.members[obj->len].x.p = val;
     obj->len++;
     return DYNSESS_OK;
 }
 
 DYNSESS_DEF int dynsess_object_remove(dynsess_value *obj, const char *key, size_t key_len) {
     size_t i;
-    if (!obj || obj->type != DYNSESS_JSON_OBJECT || (!key && key_len)) return 0;
+    if (!obj || DYNSESS__TYPE(obj) != DYNSESS_JSON_OBJECT || (!key && key_len)) return 0;
     i = dynsess__object_find(obj, key, key_len);
     if (i == (size_t)-1) return 0;
+    /* a FLAT object here is a parse root (dynsess__root), which knows its doc */
+    if ((obj->tag & DYNSESS__FLAT) &&
+        !dynsess__container_reserve(((dynsess__root *)(void *)obj)->doc, obj, obj->len))
+        return -1;
     memmove(&obj->u.members[i], &obj->u.members[i + 1], (obj->len - i - 1) * sizeof(dynsess__member));
     obj->len--;
     return 1;
 }
 
 DYNSESS_DEF void dynsess_value_clear(dynsess_value *v) {
-    if (v && (v->type == DYNSESS_JSON_ARRAY || v->type == DYNSESS_JSON_OBJECT)) v->len = 0;
+    if (v && DYNSESS__IS_CONTAINER(DYNSESS__TYPE(v))) v->len = 0;
 }
 
 /* Copies a scalar, or makes an empty container of the right size. */
 static DYNSESS__UNUSED dynsess_value *dynsess__copy_shallow(dynsess_doc *doc, const dynsess_value *v) {
     dynsess_value *c = dynsess__value_new(doc, dynsess_value_type(v));
     if (!c || !v) return c;
-    switch (v->type) {
+    switch (DYNSESS__TYPE(v)) {
     case DYNSESS_JSON_STRING:
         c->u.s = dynsess__arena_strdup(doc, v->u.s, v->len);
         if (!c->u.s) return 0;
@@ -3690,14 +3835,7 @@ static DYNSESS__UNUSED dynsess_value *dynsess__copy_shallow(dynsess_doc *doc, co
         break;
     case DYNSESS_JSON_ARRAY:
     case DYNSESS_JSON_OBJECT:
-        if (v->len) {
-            size_t esz = v->type == DYNSESS_JSON_OBJECT ? sizeof(dynsess__member) : sizeof(dynsess_value *);
-            void *p = dynsess__arena_alloc(doc, v->len * esz);
-            if (!p) return 0;
-            if (v->type == DYNSESS_JSON_OBJECT) c->u.members = (dynsess__member *)p;
-            else c->u.items = (dynsess_value **)p;
-            c->cap = (uint32_t)v->len;
-        }
+        if (v->len && !dynsess__container_reserve(doc, c, v->len)) return 0;
         break;
     default:
         c->u = v->u;
@@ -3711,7 +3849,7 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
     dynsess_value *root;
     if (!doc) return 0;
     root = dynsess__copy_shallow(doc, v);
-    if (!root || !v || (v->type != DYNSESS_JSON_ARRAY && v->type != DYNSESS_JSON_OBJECT) || !v->len)
+    if (!root || !v || !DYNSESS__IS_CONTAINER(DYNSESS__TYPE(v)) || !v->len)
         return root;
     dynsess__cstack_init(&s, &doc->alloc);
     {
@@ -3725,10 +3863,10 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
         const dynsess_value *x;
         dynsess_value *y;
         if (f->i == f->a->len) { s.n--; continue; }
-        x = f->a->type == DYNSESS_JSON_ARRAY ? f->a->u.items[f->i] : f->a->u.members[f->i].val;
+        x = dynsess__child(f->a, f->i);
         y = dynsess__copy_shallow(doc, x);
         if (!y) { root = 0; break; }
-        if (f->a->type == DYNSESS_JSON_ARRAY) {
+        if (DYNSESS__TYPE(f->a) == DYNSESS_JSON_ARRAY) {
             f->c->u.items[f->i] = y;
         } else {
             const dynsess__member *m = &f->a->u.members[f->i];
@@ -3736,11 +3874,11 @@ DYNSESS_DEF dynsess_value *dynsess_value_copy(dynsess_doc *doc, const dynsess_va
             d->key = dynsess__arena_strdup(doc, m->key, m->key_len);
             if (!d->key) { root = 0; break; }
             d->key_len = m->key_len;
-            d->val = y;
+            d->x.p = y;
         }
         f->i++;
-        f->c->len = f->i;
-        if ((x->type == DYNSESS_JSON_ARRAY || x->type == DYNSESS_JSON_OBJECT) && x->len) {
+        f->c->len = (uint32_t)f->i;
+        if (DYNSESS__IS_CONTAINER(DYNSESS__TYPE(x)) && x->len) {
             dynsess__cframe *g = dynsess__cstack_push(&s);
             if (!g) { root = 0; break; }
             g->a = x;
@@ -9365,12 +9503,14 @@ static dynsess_status dynsess__sess_merge(dynsess_session *s, dynsess_record *re
     n = dynsess_value_len(orig);
     for (i = 0; i < n; i++) {
         dynsess_str k = dynsess_object_key_at(orig, i);
-        if (!dynsess_object_get(s->root, k.ptr, k.len)) dynsess_object_remove(fresh, k.ptr, k.len);
+        if (!dynsess_object_get(s->root, k.ptr, k.len) && dynsess_object_remove(fresh, k.ptr, k.len) < 0)
+            return dynsess__fail_nomem(err, "session");
     }
     n = dynsess_value_len(s->journal);
     for (i = 0; i < n; i++) {
         dynsess_str k = dynsess_object_key_at(s->journal, i);
-        if (!dynsess_object_get(s->root, k.ptr, k.len)) dynsess_object_remove(fresh, k.ptr, k.len);
+        if (!dynsess_object_get(s->root, k.ptr, k.len) && dynsess_object_remove(fresh, k.ptr, k.len) < 0)
+            return dynsess__fail_nomem(err, "session");
     }
     s->root = fresh;
     dynsess__sess_buf_swap(&s->orig, &rec->data);
@@ -9769,9 +9909,11 @@ DYNSESS_DEF dynsess_status dynsess_session_set_json(dynsess_session *s, const ch
 
 DYNSESS_DEF int dynsess_session_pop(dynsess_session *s, const char *key) {
     size_t n;
+    int r;
     if (!s || !key) return 0;
     n = strlen(key);
-    if (!dynsess_object_remove(s->root, key, n)) return 0;
+    r = dynsess_object_remove(s->root, key, n);
+    if (r <= 0) return r;
     if (!dynsess_object_get(s->journal, key, n)) {
         /* best effort: a key that was loaded is caught by the diff anyway */
         dynsess_value *mark = dynsess_value_new_null(s->doc);

@@ -693,6 +693,105 @@ TT_TEST(json_build_and_edit) {
     dynsess_doc_free(doc2);
 }
 
+/* Parsed containers store their children inline; the first change gives them
+   a pointer index. Pointers handed out before a change stay valid after it. */
+TT_TEST(json_edit_parsed) {
+    static const char src[] = "{\"a\":1,\"b\":[true,\"x\",{\"k\":null}],\"c\":\"see\",\"d\":2.5}";
+    dynsess_doc *doc;
+    dynsess_value *root, *arr;
+    const dynsess_value *b, *c, *d, *k;
+    dynsess_error err;
+    dynsess_buf out;
+    ASSERT_OK(dynsess_doc_new(0, &doc, &err), &err);
+    ASSERT_OK(dynsess_json_parse(doc, src, sizeof src - 1, 0, &root, &err), &err);
+    b = dynsess_object_get(root, "b", 1);
+    c = dynsess_object_get(root, "c", 1);
+    d = dynsess_object_get(root, "d", 1);
+    k = dynsess_object_get(dynsess_array_at(b, 2), "k", 1);
+    ASSERT(b && c && d && k);
+    EXPECT_EQ_INT(dynsess_value_type(k), DYNSESS_JSON_NULL);
+    /* remove, replace and add on the parsed root: the others do not move */
+    EXPECT_EQ_INT(dynsess_object_remove(root, "a", 1), 1);
+    EXPECT(dynsess_object_get(root, "c", 1) == c);
+    EXPECT(dynsess_object_get(root, "d", 1) == d);
+    EXPECT(dynsess_object_value_at(root, 0) == b);
+    EXPECT_OK(dynsess_object_set(doc, root, "c", 1, dynsess_value_new_int(doc, 3), &err), &err);
+    EXPECT(dynsess_object_get(root, "b", 1) == b && dynsess_object_get(root, "d", 1) == d);
+    EXPECT_OK(dynsess_object_set(doc, root, "e", 1, dynsess_value_new_bool(doc, 0), &err), &err);
+    EXPECT(dynsess_object_get(root, "b", 1) == b && dynsess_object_get(root, "d", 1) == d);
+    EXPECT_EQ_STR(dynsess_value_str(c).ptr, "see"); /* the replaced value itself lives on */
+    dynsess_buf_init(&out, 0);
+    EXPECT_OK(dynsess_json_write(root, &out, &err), &err);
+    EXPECT_EQ_STR(out.ptr, "{\"b\":[true,\"x\",{\"k\":null}],\"c\":3,\"d\":2.5,\"e\":false}");
+    /* a deep copy is a built tree: equal to the parsed one, and editable */
+    {
+        dynsess_value *cp = dynsess_value_copy(doc, b);
+        dynsess_value *again;
+        ASSERT(cp);
+        EXPECT(dynsess_value_equal(cp, b));
+        EXPECT_OK(dynsess_array_push(doc, cp, dynsess_value_new_int(doc, 4), &err), &err);
+        EXPECT(!dynsess_value_equal(cp, b));
+        ASSERT_OK(dynsess_json_parse(doc, "[true,\"x\",{\"k\":null},4]", 23, 0, &again, &err), &err);
+        EXPECT(dynsess_value_equal(cp, again) && dynsess_value_equal(again, cp));
+    }
+    /* a parsed array root: push indexes it, elements stay put; clear then push */
+    ASSERT_OK(dynsess_json_parse(doc, "[1,2,3]", 7, 0, &arr, &err), &err);
+    {
+        const dynsess_value *second = dynsess_array_at(arr, 1);
+        int i;
+        for (i = 0; i < 100; i++)
+            EXPECT_OK(dynsess_array_push(doc, arr, dynsess_value_new_int(doc, i), &err), &err);
+        EXPECT(dynsess_array_at(arr, 1) == second);
+        EXPECT_EQ_INT(dynsess_value_int(second), 2);
+        EXPECT_EQ_INT(dynsess_value_len(arr), 103);
+        EXPECT_EQ_INT(dynsess_value_int(dynsess_array_at(arr, 102)), 99);
+    }
+    dynsess_value_clear(arr);
+    EXPECT_OK(dynsess_array_push(doc, arr, dynsess_value_new_int(doc, 7), &err), &err);
+    dynsess_buf_reset(&out);
+    EXPECT_OK(dynsess_json_write(arr, &out, &err), &err);
+    EXPECT_EQ_STR(out.ptr, "[7]");
+    /* the empty parsed object (no block at all) takes members too */
+    ASSERT_OK(dynsess_json_parse(doc, "{}", 2, 0, &root, &err), &err);
+    EXPECT_EQ_INT(dynsess_object_remove(root, "x", 1), 0);
+    EXPECT_OK(dynsess_object_set(doc, root, "x", 1, dynsess_value_new_null(doc), &err), &err);
+    EXPECT_EQ_INT(dynsess_object_remove(root, "x", 1), 1);
+    EXPECT_EQ_INT(dynsess_value_len(root), 0);
+    dynsess_buf_free(&out);
+    dynsess_doc_free(doc);
+}
+
+/* The first remove on a parsed object needs memory for its index: when none
+   is left it says so (-1) and changes nothing. */
+TT_TEST(json_remove_parsed_oom) {
+    tt_alloc_state st = {0, 0, 0, 0};
+    dynsess_allocator al = TT_ALLOCATOR(&st);
+    dynsess_doc *doc;
+    dynsess_value *root;
+    dynsess_error err;
+    char src[8192];
+    size_t n = 0;
+    int i;
+    /* 300 members: the index (512 slots) is a block of its own */
+    src[n++] = '{';
+    for (i = 0; i < 300; i++) n += (size_t)sprintf(src + n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    src[n++] = '}';
+    ASSERT_OK(dynsess_doc_new(&al, &doc, &err), &err);
+    ASSERT_OK(dynsess_json_parse(doc, src, n, 0, &root, &err), &err);
+    st.fail_at = st.count + 1;
+    st.fail_after = 1;
+    EXPECT_EQ_INT(dynsess_object_remove(root, "k7", 2), -1);
+    EXPECT_EQ_INT(dynsess_value_len(root), 300);
+    EXPECT_EQ_INT(dynsess_value_int(dynsess_object_get(root, "k7", 2)), 7);
+    st.fail_at = 0;
+    EXPECT_EQ_INT(dynsess_object_remove(root, "k7", 2), 1);
+    EXPECT_EQ_INT(dynsess_value_len(root), 299);
+    EXPECT(!dynsess_object_get(root, "k7", 2));
+    EXPECT_EQ_INT(dynsess_value_int(dynsess_object_get(root, "k299", 4)), 299);
+    dynsess_doc_free(doc);
+    EXPECT_EQ_INT(st.live, 0);
+}
+
 TT_TEST(json_many_members) {
     dynsess_doc *doc;
     dynsess_value *o, *a;
@@ -875,6 +974,8 @@ static const tt_case tt_cases[] = {
     TT_CASE(json_deep_suite_files),
     TT_CASE(json_size_limit),
     TT_CASE(json_build_and_edit),
+    TT_CASE(json_edit_parsed),
+    TT_CASE(json_remove_parsed_oom),
     TT_CASE(json_many_members),
     TT_CASE(json_write_limit),
     TT_CASE(json_oom_parse_write_copy),

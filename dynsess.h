@@ -2792,6 +2792,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
    written straight into its slot, v: the scratch slot of its array element
    or object member, or the local root. */
 value:
+    if (DYNSESS__LIKELY(*p == '"')) goto string_value; /* the most common value */
     switch (*p) { /* the NUL at p == e lands in default: "unexpected end of input" */
     case ' ':
     case '\t':
@@ -2800,7 +2801,8 @@ value:
         p++;
         DYNSESS__SKIP_WS(p, e);
         goto value;
-    case '"': {
+    case '"':
+    string_value: {
         size_t sn;
 #if defined(DYNSESS__JSON_SSE2)
         {
@@ -2906,10 +2908,15 @@ key:
         size_t key_len, kn;
 #if defined(DYNSESS__JSON_SSE2)
         {
+            /* keys: a count-trailing-zeros on the block's mask (as fast here as
+               the chain of tests that values use, in fewer instructions) */
             unsigned char *q_ = (unsigned char *)p + 1;
-            DYNSESS__SSE_FIRST16(q_, key_end);
-            if (0) {
-            key_end:
+            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(q_));
+            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)),
+                _mm_cmplt_epi8(x_, sse_space)));
+            if (m_) {
+                q_ += __builtin_ctz(m_);
                 if (*q_ == '"') {
                     key = (const char *)p + 1;
                     key_len = (size_t)(q_ - p - 1);
@@ -2970,7 +2977,7 @@ close: {
         if (dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
-            dynsess__copy8(dst, m, n * sizeof *dst);
+            memcpy(dst, m, n * sizeof *dst);
         }
         ctag = DYNSESS_JSON_OBJECT | DYNSESS__FLAT;
         cbody = dst;

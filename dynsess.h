@@ -383,7 +383,7 @@ DYNSESS_DEF dynsess_status dynsess_object_set(dynsess_doc *doc, dynsess_value *o
                                               dynsess_error *err);
 /* Removes obj[key]; returns 1 if it was there, 0 if not. Member order of the
    rest is kept, and so are their values (pointers to them stay valid). The
-   first change to a parsed object gives it an index of 24 bytes a member in
+   first change to a parsed object gives it an index of 32 bytes a member in
    its doc: if that allocation fails, -1 and obj is unchanged. */
 DYNSESS_DEF int dynsess_object_remove(dynsess_value *obj, const char *key, size_t key_len);
 /* Removes every member of obj / element of arr. */

@@ -28,7 +28,7 @@ ASAN_TESTS   := $(addprefix $(BUILD)/asan/,$(TESTS))
 EXTRA_TESTS  :=
 BENCH_BINS   := $(addprefix $(BUILD)/bench/,$(BENCHES))
 
-.PHONY: all test tests deps bench clean check-amalgamation examples tools demo
+.PHONY: all test tests deps bench bench-run clean check-amalgamation examples tools demo
 all: tests examples tools
 
 # ---- tests ------------------------------------------------------------------------
@@ -64,13 +64,25 @@ check-amalgamation:
 	@sh tests/checks/amalgamation.sh
 
 # ---- benchmarks -------------------------------------------------------------------
-$(BUILD)/bench/%: tools/bench/%.c dynsess.h
+$(BUILD)/bench/%: tools/bench/%.c dynsess.h tools/bench/bench.h tools/bench/json_payloads.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O2 -march=native $(WARN) $(call file_cflags,$<) -I. -Itools/bench $< -o $@ $(call file_libs,$<) $(LDLIBS)
 
-bench: deps
-	@$(MAKE) --no-print-directory $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+# C++ yardsticks tools/bench/ref_*.cpp (another library's speed on our payloads); built
+# only where that library is installed (tools/deps.sh --bench installs it as root).
+CXX      ?= c++
+REF_BINS = $(if $(wildcard /usr/include/simdjson.h),$(BUILD)/bench/ref_simdjson)
+$(BUILD)/bench/ref_%: tools/bench/ref_%.cpp dynsess.h tools/bench/json_payloads.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O2 -march=native -Wall -Wextra -I. -Itools/bench $< -o $@ $(call file_libs,$<) $(LDLIBS)
+
+bench:
+	@sh tools/deps.sh --bench
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: $(BENCH_BINS) $(REF_BINS)
+	@for b in $(BENCH_BINS) $(REF_BINS); do echo "== $$b"; $$b || exit 1; done
+	@$(if $(REF_BINS),:,echo "(ref_simdjson skipped: libsimdjson-dev is not installed)")
 
 # ---- examples and the dynsess command-line tool -------------------------------------
 #   build/examples/server, build/examples/codec, build/tools/dynsess (+ link build/dynsess)

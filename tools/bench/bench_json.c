@@ -1,5 +1,5 @@
 /* tools/bench/bench_json.c - @json speed against cJSON and jansson, same run.
-   Payloads are generated deterministically (fixed LCG): a ~300 B session, a ~4 KB
+   Payloads (json_payloads.h, shared with ref_simdjson.cpp): a ~300 B session, a ~4 KB
    session and a ~64 KB document, all compact JSON. For each: parse (new tree + free)
    and serialize (compact, into a buffer allocated once), median ns/op of 7 interleaved
    repeats of ~30 ms each, and our speed-up over each peer (peer ns / our ns).
@@ -31,92 +31,7 @@ static double now_ns(void) {
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static uint32_t lcg = 12345;
-static uint32_t rnd(uint32_t n) {
-    lcg = lcg * 1103515245u + 12345u;
-    return (lcg >> 8) % n;
-}
-
-/* ---- payloads ----------------------------------------------------------------- */
-typedef struct { char *p; size_t n, cap; } sb;
-static void put(sb *b, const char *s) {
-    size_t k = strlen(s);
-    if (b->n + k + 1 > b->cap) {
-        b->cap = (b->n + k + 1) * 2;
-        b->p = (char *)realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, k + 1);
-    b->n += k;
-}
-static void putf(sb *b, const char *fmt, long a, long c) {
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, fmt, a, c);
-    put(b, tmp);
-}
-static void put_word(sb *b) {
-    static const char *const w[] = {"alpha", "beta", "gamma", "delta", "cart", "user", "page",
-                                    "order", "theme", "dark", "light", "caf\xc3\xa9", "na\\\"me",
-                                    "line\\nbreak", "\xe2\x82\xac price"};
-    put(b, w[rnd(15)]);
-}
-
-static char *make_small(size_t *len) { /* ~300 B: a login session */
-    sb b = {0, 0, 0};
-    put(&b, "{\"user_id\":48213,\"username\":\"ada.lovelace\",\"roles\":[\"admin\",\"editor\"],");
-    put(&b, "\"csrf\":\"q8Zr2vXwK1pL0mN3bT7yU5iO9eA4sD6f\",\"login_at\":1764037012,");
-    put(&b, "\"cart\":{\"items\":[{\"sku\":\"A-1001\",\"qty\":2,\"price\":19.99},{\"sku\":\"B-77\",\"qty\":1,");
-    put(&b, "\"price\":5.5}],\"currency\":\"EUR\"},\"flash\":null,\"remember\":true,\"locale\":\"en-GB\"}");
-    *len = b.n;
-    return b.p;
-}
-
-static char *make_session(size_t target, size_t *len) { /* ~4 KB: a busy session */
-    sb b = {0, 0, 0};
-    long i = 0;
-    put(&b, "{\"user_id\":48213,\"username\":\"ada.lovelace\",\"roles\":[\"admin\",\"editor\"],");
-    put(&b, "\"prefs\":{\"theme\":\"dark\",\"tz\":\"Europe/London\",\"page_size\":50,\"beta\":false},");
-    put(&b, "\"history\":[");
-    while (b.n < target / 2) {
-        if (i) put(&b, ",");
-        putf(&b, "\"/products/%ld?ref=%ld\"", (long)rnd(100000), (long)rnd(1000));
-        i++;
-    }
-    put(&b, "],\"cart\":[");
-    i = 0;
-    while (b.n < target - 120) {
-        if (i) put(&b, ",");
-        putf(&b, "{\"sku\":\"SKU-%05ld\",\"qty\":%ld,\"name\":\"", (long)rnd(99999), (long)rnd(9) + 1);
-        put_word(&b);
-        putf(&b, "\",\"price\":%ld.%02ld,\"gift\":", (long)rnd(500), (long)(rnd(50) * 2 + 1));
-        put(&b, rnd(2) ? "true}" : "false}");
-        i++;
-    }
-    put(&b, "],\"flash\":null,\"csrf\":\"q8Zr2vXwK1pL0mN3bT7yU5iO9eA4sD6f\"}");
-    *len = b.n;
-    return b.p;
-}
-
-static char *make_document(size_t target, size_t *len) { /* ~64 KB: records */
-    sb b = {0, 0, 0};
-    long i = 0;
-    put(&b, "{\"version\":3,\"generated\":\"2026-11-25T02:00:00Z\",\"records\":[");
-    while (b.n < target - 300) {
-        if (i) put(&b, ",");
-        putf(&b, "{\"id\":%ld,\"score\":%ld.", i, (long)rnd(1000));
-        putf(&b, "%03ld,\"big\":%ld%06ld,\"title\":\"", (long)(rnd(500) * 2 + 1), (long)rnd(1000000) + 1);
-        put_word(&b);
-        put(&b, " ");
-        put_word(&b);
-        putf(&b, "\",\"tags\":[\"t%ld\",\"t%ld\"],\"ok\":", (long)rnd(50), (long)rnd(50));
-        put(&b, rnd(3) ? "true" : "null");
-        putf(&b, ",\"ratio\":%ld.%ld", (long)rnd(10), (long)(rnd(500000) * 2 + 1));
-        put(&b, "}");
-        i++;
-    }
-    put(&b, "]}");
-    *len = b.n;
-    return b.p;
-}
+#include "json_payloads.h"
 
 /* ---- timing --------------------------------------------------------------------- */
 typedef void (*op_fn)(void *ctx);
@@ -223,7 +138,7 @@ static int run_one(const char *op, int k, long n) {
     fns[3] = ours_write; fns[4] = cjson_write; fns[5] = jansson_write;
     for (o = 0; o < 6 && strcmp(op, ops[o]); o++) {}
     if (o == 6 || k < 0 || k > 2) { printf("unknown op or payload\n"); return 2; }
-    src = k == 0 ? make_small(&len) : k == 1 ? make_session(4096, &len) : make_document(65536, &len);
+    src = make_payload(k, &len);
     memset(&c, 0, sizeof c);
     c.src = src;
     c.len = len;
@@ -246,9 +161,7 @@ int main(int argc, char **argv) {
     size_t len[3];
     int k, worst_ok = 1;
     if (argc == 5 && !strcmp(argv[1], "--run")) return run_one(argv[2], atoi(argv[3]), atol(argv[4]));
-    src[0] = make_small(&len[0]);
-    src[1] = make_session(4096, &len[1]);
-    src[2] = make_document(65536, &len[2]);
+    for (k = 0; k < 3; k++) src[k] = make_payload(k, &len[k]);
     printf("bench_json: ns/op, median of 7 repeats; xN = peer time / dynsess time (higher is better)\n");
     printf("%-17s %-9s %11s %11s %11s %9s %9s\n", "payload", "op", "dynsess", "cJSON", "jansson",
            "x cJSON", "x jansson");

@@ -6359,13 +6359,25 @@ DYNSESS_DEF void dynsess_transport_free(dynsess_transport *t) {
     t->close = 0;
 }
 
-/* Resolved defaults shared by both bundled transports. */
-static DYNSESS__UNUSED void dynsess__transport_desc_resolve(dynsess_transport_desc *d, const dynsess_transport_desc *in) {
+/* The start of both bundled transports' constructors: clears *out, resolves
+   the defaults of in into *d and checks them. */
+static DYNSESS__UNUSED dynsess_status dynsess__transport_begin(const dynsess_transport_desc *in,
+                                                              dynsess_transport_desc *d,
+                                                              dynsess_transport *out,
+                                                              dynsess_error *err) {
+    if (!out) return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: out is null");
+    out->fn = 0; out->user = 0; out->close = 0;
     if (in) *d = *in;
     else memset(d, 0, sizeof *d);
     DYNSESS__DEF(d->connect_timeout_ms, 3000);
     DYNSESS__DEF(d->timeout_ms, 10000);
     DYNSESS__DEF(d->max_response, (size_t)16 << 20);
+    if (!dynsess__allocator_valid(&d->allocator))
+        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
+                             "transport: allocator needs both alloc and free (desc.allocator)");
+    if (d->connect_timeout_ms < 0 || d->timeout_ms < 0)
+        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET, "transport: negative timeout (desc.timeout_ms)");
+    return DYNSESS_OK;
 }
 
 /* Validates the parts of a request both transports put on the wire:
@@ -6889,14 +6901,8 @@ DYNSESS_DEF dynsess_status dynsess_transport_plain_new(const dynsess_transport_d
                                                        dynsess_transport *out, dynsess_error *err) {
     dynsess__plain *p;
     dynsess_transport_desc d;
-    if (!out) return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: out is null");
-    out->fn = 0; out->user = 0; out->close = 0;
-    dynsess__transport_desc_resolve(&d, desc);
-    if (!dynsess__allocator_valid(&d.allocator))
-        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
-                             "transport: allocator needs both alloc and free (desc.allocator)");
-    if (d.connect_timeout_ms < 0 || d.timeout_ms < 0)
-        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET, "transport: negative timeout (desc.timeout_ms)");
+    dynsess_status rc = dynsess__transport_begin(desc, &d, out, err);
+    if (rc) return rc;
     p = (dynsess__plain *)dynsess__alloc(&d.allocator, sizeof *p);
     if (!p) return dynsess__fail_nomem(err, "transport");
     memset(p, 0, sizeof *p);
@@ -7111,14 +7117,8 @@ DYNSESS_DEF dynsess_status dynsess_transport_curl_new(const dynsess_transport_de
     static int global_done = 0;
     dynsess__curl *c;
     dynsess_transport_desc d;
-    if (!out) return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: out is null");
-    out->fn = 0; out->user = 0; out->close = 0;
-    dynsess__transport_desc_resolve(&d, desc);
-    if (!dynsess__allocator_valid(&d.allocator))
-        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET,
-                             "transport: allocator needs both alloc and free (desc.allocator)");
-    if (d.connect_timeout_ms < 0 || d.timeout_ms < 0)
-        return dynsess__fail(err, DYNSESS_E_CONFIG, DYNSESS_NO_OFFSET, "transport: negative timeout (desc.timeout_ms)");
+    dynsess_status rc = dynsess__transport_begin(desc, &d, out, err);
+    if (rc) return rc;
     if (!global_done) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
             return dynsess__fail(err, DYNSESS_E_INTERNAL, DYNSESS_NO_OFFSET, "transport: curl_global_init failed");

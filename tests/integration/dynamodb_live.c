@@ -37,50 +37,63 @@ static dynsess_status make_client(dynsess_ddb **out, dynsess_transport *t, dynse
     if (rc) { dynsess_transport_free(t); return rc; }
     return DYNSESS_OK;
 }
-typedef struct env {
-    dynsess_ddb *c;
-    dynsess_transport t;
-    dynsess_store *st;
-} env;
-
-static int env_open(env *e, int hash_ids, int startup_check) {
-    dynsess_ddb_desc d;
-    dynsess_transport_desc td;
-    dynsess_dynamodb_desc sd;
-    dynsess_error err;
-    memset(e, 0, sizeof *e);
-    memset(&d, 0, sizeof d);
-    memset(&td, 0, sizeof td);
-    memset(&sd, 0, sizeof sd);
-    td.timeout_ms = 5000;
-    if ((use_curl ? dynsess_transport_curl_new(&td, &e->t, &err) : dynsess_transport_plain_new(&td, &e->t, &err))) {
-        printf("  transport: %s\n", err.msg);
-        return 0;
-    }
-    d.endpoint = ENDPOINT;
-    d.region = "us-east-1";
-    d.transport = e->t;
-    if (dynsess_ddb_new(&d, &e->c, &err)) { printf("  ddb_new: %s\n", err.msg); return 0; }
-    sd.client = e->c;
-    sd.table = TABLE;
-    sd.hash_ids = hash_ids;
-    sd.id_key = dynsess_cstr("live-test-server-key-0123456789abcdef");
-    sd.no_startup_check = !startup_check;
-    if (dynsess_store_dynamodb_new(&sd, &e->st, &err)) { printf("  store_new: %s\n", err.msg); return 0; }
-    return 1;
-}
-static void env_close(env *e) {
-    dynsess_store_close(e->st);
-    dynsess_ddb_free(e->c);
-    dynsess_transport_free(&e->t);
-}
-
 static void new_id(char *out) {
     uint8_t r[32];
     dynsess_random_bytes(r, sizeof r, 0);
     dynsess_base64url_encode(r, sizeof r, out, 64);
 }
 
+/* What a store test works with: the store (over a client over a transport), a fresh
+   session id, a record to load into, an error and the time at the start. */
+typedef struct env {
+    dynsess_ddb *c;
+    dynsess_transport t;
+    dynsess_store *st;
+    char id[64];
+    dynsess_record r;
+    dynsess_error err;
+    int64_t now;
+} env;
+
+static int env_open(env *e, int hash_ids, int startup_check) {
+    dynsess_dynamodb_desc sd;
+    memset(e, 0, sizeof *e);
+    memset(&sd, 0, sizeof sd);
+    new_id(e->id);
+    dynsess_buf_init(&e->r.data, 0);
+    e->now = dynsess_time_now();
+    if (make_client(&e->c, &e->t, &e->err)) { printf("  client: %s\n", e->err.msg); return 0; }
+    sd.client = e->c;
+    sd.table = TABLE;
+    sd.hash_ids = hash_ids;
+    sd.id_key = dynsess_cstr("live-test-server-key-0123456789abcdef");
+    sd.no_startup_check = !startup_check;
+    if (dynsess_store_dynamodb_new(&sd, &e->st, &e->err)) { printf("  store_new: %s\n", e->err.msg); return 0; }
+    return 1;
+}
+static void env_close(env *e) {
+    dynsess_store_close(e->st);
+    dynsess_ddb_free(e->c);
+    dynsess_transport_free(&e->t);
+    dynsess_buf_free(&e->r.data);
+}
+
+
+/* The store's four calls on e's session id (a save writes data created at e->now). */
+static dynsess_status st_save(env *e, const char *data, int64_t expires_at, int64_t loaded_version,
+                              int is_new, int64_t now) {
+    dynsess_write w = tt_write(e->id, data, e->now, expires_at, loaded_version, is_new);
+    return e->st->vt->save(e->st, &w, now, 0, &e->err);
+}
+static dynsess_status st_load(env *e, int64_t now) {
+    return e->st->vt->load(e->st, dynsess_cstr(e->id), now, &e->r, &e->err);
+}
+static dynsess_status st_touch(env *e, int64_t expires_at, int64_t now) {
+    return e->st->vt->touch(e->st, dynsess_cstr(e->id), expires_at, now, &e->err);
+}
+static dynsess_status st_destroy(env *e) {
+    return e->st->vt->destroy(e->st, dynsess_cstr(e->id), &e->err);
+}
 
 /* GetItem of a raw key through the client; returns the reply text (static buffer). */
 static const char *raw_get(env *e, const char *key) {
@@ -124,224 +137,141 @@ TT_TEST(startup_probe) {
 
 TT_TEST(create_load_update_delete) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}", now, now + 3600, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_STR(r.data.ptr, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}");
-    EXPECT_EQ_INT(r.created_at, now);
-    EXPECT_EQ_INT(r.expires_at, now + 3600);
-    EXPECT_EQ_INT(r.version, 1);
-    w = tt_write(id, "{\"user\":\"bob\"}", now, now + 7200, 1, 0);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_STR(r.data.ptr, "{\"user\":\"bob\"}");
-    EXPECT_EQ_INT(r.expires_at, now + 7200);
-    EXPECT_EQ_INT(r.version, 2);
-    EXPECT_EQ_INT(r.created_at, now);
-    ASSERT_OK(e.st->vt->destroy(e.st, dynsess_cstr(id), &err), &err);
-    EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), DYNSESS_E_NOTFOUND);
-    EXPECT_OK(e.st->vt->destroy(e.st, dynsess_cstr(id), &err), &err); /* absent: OK */
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}", e.now + 3600, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"user\":\"ann\",\"q\":\"a \\\"quoted\\\" \\u0001 word\"}");
+    EXPECT_EQ_INT(e.r.created_at, e.now);
+    EXPECT_EQ_INT(e.r.expires_at, e.now + 3600);
+    EXPECT_EQ_INT(e.r.version, 1);
+    ASSERT_OK(st_save(&e, "{\"user\":\"bob\"}", e.now + 7200, 1, 0, e.now), &e.err);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"user\":\"bob\"}");
+    EXPECT_EQ_INT(e.r.expires_at, e.now + 7200);
+    EXPECT_EQ_INT(e.r.version, 2);
+    EXPECT_EQ_INT(e.r.created_at, e.now);
+    ASSERT_OK(st_destroy(&e), &e.err);
+    EXPECT_EQ_INT(st_load(&e, e.now), DYNSESS_E_NOTFOUND);
+    EXPECT_OK(st_destroy(&e), &e.err); /* absent: OK */
     env_close(&e);
 }
 
 TT_TEST(no_overwrite_on_collision) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"owner\":\"first\"}", now, now + 3600, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = tt_write(id, "{\"owner\":\"second\"}", now, now + 3600, 0, 1);
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_EXISTS);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_STR(r.data.ptr, "{\"owner\":\"first\"}");
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"owner\":\"first\"}", e.now + 3600, 0, 1, e.now), &e.err);
+    EXPECT_EQ_INT(st_save(&e, "{\"owner\":\"second\"}", e.now + 3600, 0, 1, e.now), DYNSESS_E_EXISTS);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"owner\":\"first\"}");
     env_close(&e);
 }
 
 TT_TEST(no_resurrection_after_delete) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"cart\":[1]}", now, now + 3600, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->destroy(e.st, dynsess_cstr(id), &err), &err); /* logout */
-    w = tt_write(id, "{\"cart\":[1,2]}", now, now + 3600, 1, 0);        /* a slow request finishes */
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_NOTFOUND);
-    EXPECT_EQ_INT(e.st->vt->touch(e.st, dynsess_cstr(id), now + 7200, now, &err), DYNSESS_E_NOTFOUND);
-    EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), DYNSESS_E_NOTFOUND);
-    EXPECT(strcmp(raw_get(&e, id), "{}") == 0);
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"cart\":[1]}", e.now + 3600, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_destroy(&e), &e.err); /* logout */
+    /* a slow request finishes */
+    EXPECT_EQ_INT(st_save(&e, "{\"cart\":[1,2]}", e.now + 3600, 1, 0, e.now), DYNSESS_E_NOTFOUND);
+    EXPECT_EQ_INT(st_touch(&e, e.now + 7200, e.now), DYNSESS_E_NOTFOUND);
+    EXPECT_EQ_INT(st_load(&e, e.now), DYNSESS_E_NOTFOUND);
+    EXPECT(strcmp(raw_get(&e, e.id), "{}") == 0);
     env_close(&e);
 }
 
 TT_TEST(version_conflict) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"n\":0}", now, now + 3600, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = tt_write(id, "{\"n\":1}", now, now + 3600, 1, 0);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    w = tt_write(id, "{\"n\":99}", now, now + 3600, 1, 0); /* loaded at version 1, someone saved since */
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_CONFLICT);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_STR(r.data.ptr, "{\"n\":1}");
-    EXPECT_EQ_INT(r.version, 2);
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"n\":0}", e.now + 3600, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_save(&e, "{\"n\":1}", e.now + 3600, 1, 0, e.now), &e.err);
+    /* loaded at version 1, someone saved since */
+    EXPECT_EQ_INT(st_save(&e, "{\"n\":99}", e.now + 3600, 1, 0, e.now), DYNSESS_E_CONFLICT);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"n\":1}");
+    EXPECT_EQ_INT(e.r.version, 2);
     env_close(&e);
 }
 
 TT_TEST(expired_but_present) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"a\":1}", now, now + 10, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now + 9, &r, &err), &err);
+    ASSERT_OK(st_save(&e, "{\"a\":1}", e.now + 10, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_load(&e, e.now + 9), &e.err);
     /* dynalite never deletes it; we must not use it */
-    EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now + 10, &r, &err), DYNSESS_E_NOTFOUND);
-    EXPECT(strstr(err.msg, "expired") != 0);
-    EXPECT(strstr(raw_get(&e, id), "\"Item\"") != 0);
+    EXPECT_EQ_INT(st_load(&e, e.now + 10), DYNSESS_E_NOTFOUND);
+    EXPECT(strstr(e.err.msg, "expired") != 0);
+    EXPECT(strstr(raw_get(&e, e.id), "\"Item\"") != 0);
     /* nor bring it back with an update or a touch */
-    w = tt_write(id, "{\"a\":2}", now, now + 3600, 1, 0);
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now + 11, 0, &err), DYNSESS_E_NOTFOUND);
-    EXPECT_EQ_INT(e.st->vt->touch(e.st, dynsess_cstr(id), now + 3600, now + 11, &err), DYNSESS_E_NOTFOUND);
-    EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now + 11, &r, &err), DYNSESS_E_NOTFOUND);
-    dynsess_buf_free(&r.data);
+    EXPECT_EQ_INT(st_save(&e, "{\"a\":2}", e.now + 3600, 1, 0, e.now + 11), DYNSESS_E_NOTFOUND);
+    EXPECT_EQ_INT(st_touch(&e, e.now + 3600, e.now + 11), DYNSESS_E_NOTFOUND);
+    EXPECT_EQ_INT(st_load(&e, e.now + 11), DYNSESS_E_NOTFOUND);
     env_close(&e);
 }
 
 TT_TEST(touch_slides_ttl) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"a\":1}", now, now + 100, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->touch(e.st, dynsess_cstr(id), now + 190, now + 90, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now + 150, &r, &err), &err);
-    EXPECT_EQ_INT(r.expires_at, now + 190);
-    EXPECT_EQ_INT(r.version, 1); /* a touch is not a data change */
-    EXPECT_EQ_STR(r.data.ptr, "{\"a\":1}");
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"a\":1}", e.now + 100, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_touch(&e, e.now + 190, e.now + 90), &e.err);
+    ASSERT_OK(st_load(&e, e.now + 150), &e.err);
+    EXPECT_EQ_INT(e.r.expires_at, e.now + 190);
+    EXPECT_EQ_INT(e.r.version, 1); /* a touch is not a data change */
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"a\":1}");
     env_close(&e);
 }
 
 TT_TEST(python_item_without_version) {
     env e;
-    char id[64], body[1024];
-    dynsess_record r;
-    dynsess_error err;
+    char body[1024];
     dynsess_buf reply;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
     dynsess_buf_init(&reply, 0);
     snprintf(body, sizeof body,
              "{\"TableName\":\"%s\",\"Item\":{\"session_id\":{\"S\":\"%s\"},\"user_data\":{\"S\":\"{\\\"py\\\":true}\"},"
              "\"created_at\":{\"N\":\"%lld\"},\"ttl\":{\"N\":\"%lld\"}}}",
-             TABLE, id, (long long)now, (long long)(now + 3600));
-    ASSERT_OK(dynsess_ddb_call(e.c, "PutItem", dynsess_cstr(body), &reply, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_INT(r.version, 0);
-    EXPECT_EQ_STR(r.data.ptr, "{\"py\":true}");
-    w = tt_write(id, "{\"py\":false}", now, now + 3600, 0, 0);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_INT(r.version, 1);
+             TABLE, e.id, (long long)e.now, (long long)(e.now + 3600));
+    ASSERT_OK(dynsess_ddb_call(e.c, "PutItem", dynsess_cstr(body), &reply, 0, &e.err), &e.err);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_INT(e.r.version, 0);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"py\":true}");
+    ASSERT_OK(st_save(&e, "{\"py\":false}", e.now + 3600, 0, 0, e.now), &e.err);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_INT(e.r.version, 1);
     /* a second writer that also loaded version 0 now conflicts */
-    w = tt_write(id, "{\"py\":null}", now, now + 3600, 0, 0);
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_CONFLICT);
+    EXPECT_EQ_INT(st_save(&e, "{\"py\":null}", e.now + 3600, 0, 0, e.now), DYNSESS_E_CONFLICT);
     dynsess_buf_free(&reply);
-    dynsess_buf_free(&r.data);
     env_close(&e);
 }
 
 TT_TEST(item_limit_nothing_written) {
     env e;
-    char id[64];
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     size_t n = 420 * 1024;
     char *big = (char *)malloc(n + 1);
     ASSERT(big);
     ASSERT(env_open(&e, 0, 0));
-    new_id(id);
     memset(big, 'x', n);
     memcpy(big, "{\"k\":\"", 6);
     memcpy(big + n - 2, "\"}", 2);
     big[n] = 0;
-    w = tt_write(id, big, now, now + 3600, 0, 1);
-    EXPECT_EQ_INT(e.st->vt->save(e.st, &w, now, 0, &err), DYNSESS_E_LIMIT);
-    EXPECT(strcmp(raw_get(&e, id), "{}") == 0);
+    EXPECT_EQ_INT(st_save(&e, big, e.now + 3600, 0, 1, e.now), DYNSESS_E_LIMIT);
+    EXPECT(strcmp(raw_get(&e, e.id), "{}") == 0);
     /* just under the limit goes through, and the server agrees */
     big[390 * 1024] = 0;
     memcpy(big + 390 * 1024 - 2, "\"}", 2);
-    w = tt_write(id, big, now, now + 3600, 0, 1);
-    EXPECT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
+    EXPECT_OK(st_save(&e, big, e.now + 3600, 0, 1, e.now), &e.err);
     free(big);
     env_close(&e);
 }
 
 TT_TEST(hash_ids_at_rest) {
     env e;
-    char id[64];
-    dynsess_record r;
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
-    dynsess_write w;
     ASSERT(env_open(&e, 1, 0));
-    new_id(id);
-    dynsess_buf_init(&r.data, 0);
-    w = tt_write(id, "{\"secret\":1}", now, now + 3600, 0, 1);
-    ASSERT_OK(e.st->vt->save(e.st, &w, now, 0, &err), &err);
-    ASSERT_OK(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), &err);
-    EXPECT_EQ_STR(r.data.ptr, "{\"secret\":1}");
-    EXPECT(strcmp(raw_get(&e, id), "{}") == 0); /* the raw id is not a key */
-    ASSERT_OK(e.st->vt->destroy(e.st, dynsess_cstr(id), &err), &err);
-    EXPECT_EQ_INT(e.st->vt->load(e.st, dynsess_cstr(id), now, &r, &err), DYNSESS_E_NOTFOUND);
-    dynsess_buf_free(&r.data);
+    ASSERT_OK(st_save(&e, "{\"secret\":1}", e.now + 3600, 0, 1, e.now), &e.err);
+    ASSERT_OK(st_load(&e, e.now), &e.err);
+    EXPECT_EQ_STR(e.r.data.ptr, "{\"secret\":1}");
+    EXPECT(strcmp(raw_get(&e, e.id), "{}") == 0); /* the raw id is not a key */
+    ASSERT_OK(st_destroy(&e), &e.err);
+    EXPECT_EQ_INT(st_load(&e, e.now), DYNSESS_E_NOTFOUND);
     env_close(&e);
 }
 
@@ -463,18 +393,14 @@ TT_TEST(session_concurrent_updates_both_survive) {
 /* ---- interop helpers ----------------------------------------------------------------- */
 static int interop_write(const char *file) {
     env e;
-    char id[64];
     size_t len = 0;
     char *json = tt_read_file(file, &len);
-    dynsess_error err;
-    int64_t now = dynsess_time_now();
     dynsess_write w;
     if (!json || !env_open(&e, 0, 1)) return 1;
-    new_id(id);
-    w = tt_write(id, json, now, now + 3600, 0, 1);
+    w = tt_write(e.id, json, e.now, e.now + 3600, 0, 1);
     w.data.len = len;
-    if (e.st->vt->save(e.st, &w, now, 0, &err)) { fprintf(stderr, "save: %s\n", err.msg); return 1; }
-    printf("%s\n", id);
+    if (e.st->vt->save(e.st, &w, e.now, 0, &e.err)) { fprintf(stderr, "save: %s\n", e.err.msg); return 1; }
+    printf("%s\n", e.id);
     free(json);
     env_close(&e);
     return 0;

@@ -6380,11 +6380,19 @@ static DYNSESS__UNUSED dynsess_status dynsess__transport_begin(const dynsess_tra
     return DYNSESS_OK;
 }
 
-/* Validates the parts of a request both transports put on the wire:
-   no CR/LF (header injection), no spaces in method/path/query. */
-static DYNSESS__UNUSED dynsess_status dynsess__http_check_request(const dynsess_http_request *req, dynsess_error *err) {
+/* Validates the parts of a request both transports put on the wire: a
+   request at all, scheme http or https (*https says which), no CR/LF (header
+   injection), no spaces in method/path/query. */
+static DYNSESS__UNUSED dynsess_status dynsess__http_check_request(const dynsess_http_request *req, int *https,
+                                                                  dynsess_error *err) {
     size_t i, j;
-    const char *parts[3];
+    const char *parts[3], *scheme;
+    *https = 0;
+    if (!req) return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: request is null");
+    scheme = req->scheme ? req->scheme : "http";
+    *https = dynsess__http_ieq(scheme, strlen(scheme), "https");
+    if (!*https && !dynsess__http_ieq(scheme, strlen(scheme), "http"))
+        return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: unknown scheme");
     if (!req->method || !*req->method || !req->host || !*req->host)
         return dynsess__fail(err, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: request needs a method and a host");
     if (req->header_count && !req->headers)
@@ -6631,20 +6639,16 @@ static int dynsess__plain_has_token(dynsess_str v, const char *token, int last_o
 
 static int dynsess__plain_fn(void *user, const dynsess_http_request *req, dynsess_http_response *resp) {
     dynsess__plain *p = (dynsess__plain *)user;
-    const char *scheme = req && req->scheme ? req->scheme : "http";
     int64_t start = dynsess__plain_now_ms(), deadline;
-    int port, attempt, keep = 0, rc = DYNSESS_OK, is_head;
+    int port, attempt, keep = 0, rc = DYNSESS_OK, is_head, https = 0;
     size_t i, cap;
     char line[64];
-    if (!req) return dynsess__fail(&resp->error, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: request is null");
-    if (dynsess__http_ieq(scheme, strlen(scheme), "https"))
+    rc = dynsess__http_check_request(req, &https, &resp->error);
+    if (rc) return rc;
+    if (https)
         return dynsess__fail(&resp->error, DYNSESS_E_UNSUPPORTED, DYNSESS_NO_OFFSET,
                              "transport: the plain transport does not do https (build with "
                              "DYNSESS_WITH_CURL and use dynsess_transport_curl_new)");
-    if (!dynsess__http_ieq(scheme, strlen(scheme), "http"))
-        return dynsess__fail(&resp->error, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: unknown scheme");
-    rc = dynsess__http_check_request(req, &resp->error);
-    if (rc) return rc;
     if (strlen(req->host) > DYNSESS_URL_HOST_MAX)
         return dynsess__fail(&resp->error, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: host too long");
     port = req->port ? req->port : 80;
@@ -6965,18 +6969,13 @@ static size_t dynsess__curl_header(char *ptr, size_t size, size_t n, void *user)
 
 static int dynsess__curl_fn(void *user, const dynsess_http_request *req, dynsess_http_response *resp) {
     dynsess__curl *c = (dynsess__curl *)user;
-    const char *scheme = req && req->scheme ? req->scheme : "http";
     struct curl_slist *hl = 0, *t;
     CURLcode cc;
     long status = 0;
-    int rc = DYNSESS_OK, https, port;
+    int rc = DYNSESS_OK, https = 0, port;
     size_t i;
     char num[32];
-    if (!req) return dynsess__fail(&resp->error, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: request is null");
-    https = dynsess__http_ieq(scheme, strlen(scheme), "https");
-    if (!https && !dynsess__http_ieq(scheme, strlen(scheme), "http"))
-        return dynsess__fail(&resp->error, DYNSESS_E_ARG, DYNSESS_NO_OFFSET, "transport: unknown scheme");
-    rc = dynsess__http_check_request(req, &resp->error);
+    rc = dynsess__http_check_request(req, &https, &resp->error);
     if (rc) return rc;
     port = req->port ? req->port : (https ? 443 : 80);
     /* URL */

@@ -71,7 +71,7 @@ $(BUILD)/bench/%: tools/bench/%.c dynsess.h tools/bench/bench.h tools/bench/json
 # C++ yardsticks tools/bench/ref_*.cpp (another library's speed on our payloads); built
 # only where that library is installed (tools/deps.sh --bench installs it as root).
 CXX      ?= c++
-REF_BINS = $(if $(wildcard /usr/include/simdjson.h),$(BUILD)/bench/ref_simdjson)
+REF_BINS = $(if $(and $(wildcard /usr/include/simdjson.h),$(wildcard /usr/include/rapidjson/document.h)),$(BUILD)/bench/ref_fast)
 $(BUILD)/bench/ref_%: tools/bench/ref_%.cpp dynsess.h tools/bench/json_payloads.h
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -O2 -march=native -Wall -Wextra -I. -Itools/bench $< -o $@ $(call file_libs,$<) $(LDLIBS)
@@ -82,7 +82,7 @@ bench:
 
 bench-run: $(BENCH_BINS) $(REF_BINS)
 	@for b in $(BENCH_BINS) $(REF_BINS); do echo "== $$b"; $$b || exit 1; done
-	@$(if $(REF_BINS),:,echo "(ref_simdjson skipped: libsimdjson-dev is not installed)")
+	@$(if $(REF_BINS),:,echo "(ref_fast skipped: libsimdjson-dev or rapidjson-dev is not installed)")
 
 # ---- examples and the dynsess command-line tool -------------------------------------
 #   build/examples/server, build/examples/codec, build/tools/dynsess (+ link build/dynsess)

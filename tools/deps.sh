@@ -5,9 +5,9 @@
 # Idempotent: a second run does nothing.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-# --bench: also what only `make bench` uses (the simdjson yardstick)
+# --bench: also what only `make bench` uses (the simdjson and RapidJSON yardsticks)
 APT_PKGS="clang libclang-rt-14-dev libbearssl-dev libcurl4-openssl-dev libcjson-dev libjansson-dev libssl-dev libsodium-dev chromium"
-[ "${1:-}" = "--bench" ] && APT_PKGS="$APT_PKGS libsimdjson-dev"
+[ "${1:-}" = "--bench" ] && APT_PKGS="$APT_PKGS libsimdjson-dev rapidjson-dev"
 missing=""
 for p in $APT_PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

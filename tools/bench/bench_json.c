@@ -1,5 +1,5 @@
 /* tools/bench/bench_json.c - @json speed against cJSON and jansson, same run.
-   Payloads (json_payloads.h, shared with ref_simdjson.cpp): a ~300 B session, a ~4 KB
+   Payloads (json_payloads.h, shared with ref_fast.cpp): a ~300 B session, a ~4 KB
    session and a ~64 KB document, all compact JSON. For each: parse (new tree + free)
    and serialize (compact, into a buffer allocated once), median ns/op of 7 interleaved
    repeats of ~30 ms each, and our speed-up over each peer (peer ns / our ns).

@@ -1,6 +1,6 @@
 /* tools/bench/json_payloads.h - the JSON payloads of the benchmarks, generated
    deterministically (fixed LCG) so that every run and every program (bench_json.c,
-   ref_simdjson.cpp) times the same bytes: a ~300 B login session, a ~4 KB busy
+   ref_fast.cpp) times the same bytes: a ~300 B login session, a ~4 KB busy
    session and a ~64 KB document of records, all compact JSON. Compiles as C and
    as C++. The caller frees the returned text. */
 #ifndef DYNSESS_JSON_PAYLOADS_H

@@ -1,12 +1,16 @@
-/* tools/bench/ref_simdjson.cpp - a yardstick for bench_json: how fast does a parser built
-   for speed, simdjson (Debian's libsimdjson-dev, its fastest kernel for this CPU), parse
-   the same payloads, against cJSON, in the same run? Not a peer users would swap in for
-   a session dict (C++, read-only DOM), but it shows what "N x cJSON" is possible at each
-   size on this machine. Built and run by `make bench` when simdjson is installed
-   (tools/deps.sh --bench installs it as root).
+/* tools/bench/ref_fast.cpp - yardsticks for bench_json: how fast do two C++ parsers built
+   for speed parse the same payloads, against cJSON, in the same run? simdjson (Debian's
+   libsimdjson-dev, its fastest kernel for this CPU: a SIMD structural pass, then a tape)
+   and RapidJSON (rapidjson-dev, header-only DOM). Neither is a peer users would swap in
+   for a session dict (C++; simdjson's DOM is read-only), but together they show what
+   "N x cJSON" is possible at each size on this machine. Built and run by `make bench`
+   when both are installed (tools/deps.sh --bench installs them as root).
      dynsess          doc_new + json_parse + doc_free (as in bench_json)
      simdjson reused  dom::parser::parse with one parser kept across runs (no allocation)
      simdjson new     a new dom::parser per document (allocates its buffers)
+     rapidjson        a Document per parse whose pool starts in a caller buffer (the fast
+                      idiom from RapidJSON's docs: no malloc for small documents)
+     rapidjson new    a Document per parse with its default allocator (a 64 KB pool chunk)
      cJSON            cJSON_ParseWithLength + cJSON_Delete
    Median ns/op of 7 interleaved repeats of ~30 ms each; x = cJSON time / that time. */
 // make-libs: -lsimdjson -lcjson
@@ -15,6 +19,7 @@
 #include "json_payloads.h"
 #include <algorithm>
 #include <cjson/cJSON.h>
+#include <rapidjson/document.h>
 #include <simdjson.h>
 #include <time.h>
 
@@ -31,6 +36,8 @@ struct ctx {
     size_t len;
     simdjson::padded_string *padded;
     simdjson::dom::parser *reused;
+    char *pool;          /* rapidjson: caller buffer for the allocator's first chunk */
+    size_t pool_len;
     volatile size_t sink;
 };
 
@@ -52,6 +59,17 @@ void simd_new(ctx &c) {
     if (p.parse(*c.padded).get(e)) abort();
     c.sink += e.is_object();
 }
+void rapid_buf(ctx &c) {
+    rapidjson::MemoryPoolAllocator<> a(c.pool, c.pool_len);
+    rapidjson::Document d(&a);
+    if (d.Parse(c.src, c.len).HasParseError()) abort();
+    c.sink += d.IsObject();
+}
+void rapid_new(ctx &c) {
+    rapidjson::Document d;
+    if (d.Parse(c.src, c.len).HasParseError()) abort();
+    c.sink += d.IsObject();
+}
 void cjson(ctx &c) {
     cJSON *j = cJSON_ParseWithLength(c.src, c.len);
     if (!j) abort();
@@ -60,7 +78,7 @@ void cjson(ctx &c) {
 }
 
 typedef void (*op_fn)(ctx &);
-const int NOPS = 4, REPS = 7;
+const int NOPS = 6, REPS = 7;
 
 /* Calibrates each op to ~30 ms a repeat, then interleaves the repeats so that load
    from other processes hits all ops alike; out[k] = median ns/op of op k. */
@@ -95,22 +113,28 @@ void time_ops(const op_fn f[NOPS], ctx &c, double out[NOPS]) {
 
 int main() {
     static const char *const names[3] = {"session ~300 B", "session ~4 KB", "document ~64 KB"};
-    static const op_fn ops[NOPS] = {ours, simd_reused, simd_new, cjson};
+    static const op_fn ops[NOPS] = {ours, simd_reused, simd_new, rapid_buf, rapid_new, cjson};
     simdjson::dom::parser reused;
-    printf("ref_simdjson: parse ns/op, median of 7 repeats; simdjson %s kernel; "
+    printf("ref_fast: parse ns/op, median of 7 repeats; simdjson %s kernel, RapidJSON %s; "
            "x = cJSON time / that time\n",
-           simdjson::get_active_implementation()->name().c_str());
-    printf("%-17s %9s %9s %16s %13s %9s\n", "payload", "bytes", "dynsess", "simdjson reused",
-           "simdjson new", "cJSON");
+           simdjson::get_active_implementation()->name().c_str(), RAPIDJSON_VERSION_STRING);
+    printf("%-17s %7s %11s %16s %13s %13s %13s %7s\n", "payload", "bytes", "dynsess",
+           "simdjson reused", "simdjson new", "rapidjson", "rapidjson new", "cJSON");
     for (int k = 0; k < 3; k++) {
         size_t len;
         char *src = make_payload(k, &len);
         simdjson::padded_string padded(src, len);
-        ctx c = {src, len, &padded, &reused, 0};
+        size_t pool_len = 16 * len + 4096; /* room for the whole DOM: no malloc */
+        char *pool = (char *)malloc(pool_len);
+        ctx c = {src, len, &padded, &reused, pool, pool_len, 0};
         double t[NOPS];
+        if (!pool) abort();
         time_ops(ops, c, t);
-        printf("%-17s %9lu %4.0f %4.1fx %9.0f %5.1fx %6.0f %5.1fx %9.0f\n", names[k],
-               (unsigned long)len, t[0], t[3] / t[0], t[1], t[3] / t[1], t[2], t[3] / t[2], t[3]);
+        printf("%-17s %7lu", names[k], (unsigned long)len);
+        for (int j = 0; j < NOPS - 1; j++)
+            printf(" %*.0f %4.1fx", j == 0 ? 6 : 10, t[j], t[NOPS - 1] / t[j]);
+        printf(" %7.0f\n", t[NOPS - 1]);
+        free(pool);
         free(src);
     }
     return 0;

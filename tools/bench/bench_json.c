@@ -9,6 +9,9 @@
      serialize dynsess: json_write into a reused dynsess_buf
                cJSON:   cJSON_PrintPreallocated (unformatted)
                jansson: json_dumpb(JSON_COMPACT) into a preallocated buffer
+   A fourth row parses 256 different ~300 B sessions in turn (make_variant), which
+   the CPU's branch predictors cannot learn by heart as they can one document timed
+   over and over; it is shown for that comparison and not counted in the target.
    Timings move with the machine's load; for a load-independent comparison count
    instructions of one op: `bench_json --run OP PAYLOAD N` runs only that op N times
    (OP: ours-parse, cjson-parse, jansson-parse, ours-write, cjson-write,
@@ -123,6 +126,79 @@ static void jansson_write(void *p) {
     c->sink += n;
 }
 
+/* the rotating set: each call parses the next of NVAR documents */
+#define NVAR 256
+typedef struct {
+    char *src[NVAR];
+    size_t len[NVAR], bytes;
+    unsigned i;
+    volatile size_t sink;
+} vctx_t;
+static void ours_parse_v(void *p) {
+    vctx_t *c = (vctx_t *)p;
+    unsigned i = c->i++ % NVAR;
+    dynsess_doc *doc;
+    dynsess_value *root;
+    if (dynsess_doc_new(0, &doc, 0) || dynsess_json_parse(doc, c->src[i], c->len[i], 0, &root, 0))
+        abort();
+    c->sink += dynsess_value_len(root);
+    dynsess_doc_free(doc);
+}
+static void cjson_parse_v(void *p) {
+    vctx_t *c = (vctx_t *)p;
+    unsigned i = c->i++ % NVAR;
+    cJSON *j = cJSON_ParseWithLength(c->src[i], c->len[i]);
+    if (!j) abort();
+    c->sink += (size_t)cJSON_GetArraySize(j);
+    cJSON_Delete(j);
+}
+static void jansson_parse_v(void *p) {
+    vctx_t *c = (vctx_t *)p;
+    unsigned i = c->i++ % NVAR;
+    json_error_t e;
+    json_t *j = json_loadb(c->src[i], c->len[i], 0, &e);
+    if (!j) abort();
+    c->sink += json_object_size(j);
+    json_decref(j);
+}
+/* Times the rotating set; 1 if a document does not parse or write back as it was. */
+static int bench_variants(void) {
+    static vctx_t c;
+    op_fn parse[3];
+    double t[3];
+    unsigned i;
+    c.bytes = 0;
+    for (i = 0; i < NVAR; i++) {
+        dynsess_doc *doc;
+        dynsess_value *root;
+        dynsess_buf out;
+        int same;
+        c.src[i] = make_variant(i, &c.len[i]);
+        c.bytes += c.len[i];
+        dynsess_buf_init(&out, 0);
+        if (dynsess_doc_new(0, &doc, 0) || dynsess_json_parse(doc, c.src[i], c.len[i], 0, &root, 0) ||
+            dynsess_json_write(root, &out, 0)) {
+            printf("cannot parse or write variant %u\n", i);
+            return 1;
+        }
+        same = out.len == c.len[i] && !memcmp(out.ptr, c.src[i], out.len);
+        dynsess_buf_free(&out);
+        dynsess_doc_free(doc);
+        if (!same) {
+            printf("variant %u does not write back byte-identical\n", i);
+            return 1;
+        }
+    }
+    parse[0] = ours_parse_v; parse[1] = cjson_parse_v; parse[2] = jansson_parse_v;
+    time_ops(parse, &c, t);
+    printf("%-17s %-9s %11.0f %11.0f %11.0f %8.1fx %8.1fx\n", "256 sessions", "parse", t[0], t[1],
+           t[2], t[1] / t[0], t[2] / t[0]);
+    printf("%-17s %lu bytes on average, each parsed in turn\n", "~300 B, rotating",
+           (unsigned long)(c.bytes / NVAR));
+    for (i = 0; i < NVAR; i++) free(c.src[i]);
+    return 0;
+}
+
 static int run_one(const char *op, int k, long n) {
     static const char *const ops[6] = {"ours-parse", "cjson-parse", "jansson-parse",
                                        "ours-write", "cjson-write", "jansson-write"};
@@ -212,6 +288,7 @@ int main(int argc, char **argv) {
         free(c.pre);
         free(src[k]);
     }
+    if (bench_variants()) return 1;
     printf("target (session payloads, parse and serialize >= 8x cJSON): %s\n", worst_ok ? "met" : "NOT met");
     return 0;
 }

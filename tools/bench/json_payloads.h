@@ -109,6 +109,60 @@ static char *make_document(size_t target, size_t *len) { /* ~64 KB: records */
     return b.p;
 }
 
+/* Session variant i of a set (~300 B each, like make_small but every field drawn:
+   user, roles, token, zero to two cart items, flash, locale), so that a benchmark
+   can rotate through documents the CPU cannot learn by heart. Same bytes for the
+   same i in every program: the generator restarts from a seed derived from i. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static char *make_variant(unsigned i, size_t *len) {
+    static const char *const names[] = {"ada.lovelace", "grace", "alan.turing", "kate",
+                                        "linus.t", "margaret.hamilton", "bob"};
+    static const char *const roles[] = {"\"admin\"", "\"admin\",\"editor\"", "\"viewer\"", "",
+                                        "\"editor\",\"viewer\",\"ops\""};
+    static const char *const skus[] = {"A-1001", "B-77", "C-314159", "D-2", "E-55555"};
+    static const char *const locales[] = {"en-GB", "fr", "de-DE", "pt-BR"};
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    sb b = {0, 0, 0};
+    char csrf[33];
+    long uid, login, nitems, k;
+    lcg = 777u + 7919u * i;
+    uid = (long)rnd(1000000);
+    put(&b, "{\"user_id\":");
+    putf(&b, "%ld,\"username\":\"", uid, 0, 0);
+    put(&b, names[rnd(7)]);
+    put(&b, "\",\"roles\":[");
+    put(&b, roles[rnd(5)]);
+    for (k = 0; k < 32; k++) csrf[k] = alnum[rnd(62)];
+    csrf[32] = 0;
+    put(&b, "],\"csrf\":\"");
+    put(&b, csrf);
+    login = 1764000000L + (long)rnd(100000);
+    putf(&b, "\",\"login_at\":%ld,\"cart\":{\"items\":[", login, 0, 0);
+    nitems = (long)rnd(3);
+    for (k = 0; k < nitems; k++) {
+        long qty, euros, cents;
+        if (k) put(&b, ",");
+        put(&b, "{\"sku\":\"");
+        put(&b, skus[rnd(5)]);
+        qty = (long)rnd(9) + 1;
+        euros = (long)rnd(200);
+        cents = (long)rnd(99) + 1;
+        putf(&b, "\",\"qty\":%ld,\"price\":%ld.", qty, euros, 0);
+        putf(&b, cents % 10 ? "%02ld}" : "%ld}", cents % 10 ? cents : cents / 10, 0, 0);
+    }
+    put(&b, "],\"currency\":\"EUR\"},\"flash\":");
+    put(&b, rnd(2) ? "null" : "\"saved\"");
+    put(&b, ",\"remember\":");
+    put(&b, rnd(2) ? "true" : "false");
+    put(&b, ",\"locale\":\"");
+    put(&b, locales[rnd(4)]);
+    put(&b, "\"}");
+    *len = b.n;
+    return b.p;
+}
+
 /* Payload k (0: ~300 B session, 1: ~4 KB session, 2: ~64 KB document).
    The generator state is reset and the payloads before k are generated too, so
    payload k is the same bytes whether asked for alone or after the others. */

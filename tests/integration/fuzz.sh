@@ -5,6 +5,7 @@
 #   fuzz_json           tests/fuzz/corpus_json + JSONTestSuite   FUZZ_JSON_RUNS (300000)
 #   fuzz_cookie_header  tests/fuzz/corpus_cookie_header          FUZZ_COOKIE_RUNS (50000)
 #   fuzz_dynamodb_reply tests/fuzz/corpus_dynamodb_reply         FUZZ_DDB_RUNS (100000)
+#   fuzz_http_reply     tests/fuzz/corpus_http_reply             FUZZ_HTTP_RUNS (20000)
 # Last line: "fuzz: N passed, N failed".
 set -u
 IT_NAME=fuzz; . "$(dirname "$0")/../lib/integration.sh"
@@ -33,4 +34,5 @@ fuzz_one() {
 fuzz_one fuzz_json "${FUZZ_JSON_RUNS:-300000}" tests/fuzz/corpus_json tests/vectors/JSONTestSuite/test_parsing
 fuzz_one fuzz_cookie_header "${FUZZ_COOKIE_RUNS:-50000}" tests/fuzz/corpus_cookie_header
 fuzz_one fuzz_dynamodb_reply "${FUZZ_DDB_RUNS:-100000}" tests/fuzz/corpus_dynamodb_reply
+fuzz_one fuzz_http_reply "${FUZZ_HTTP_RUNS:-20000}" tests/fuzz/corpus_http_reply
 finish

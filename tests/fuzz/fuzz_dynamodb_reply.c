@@ -1,9 +1,11 @@
 /* tests/fuzz/fuzz_dynamodb_reply.c - libFuzzer harness for what DynamoDB (or whatever
    answers in its place) sends back: the DynamoDB client and store read replies the
    fuzzer writes. A transport callback hands out one reply per HTTP call, cut from the
-   input; one input drives a whole request cycle through a session ctx on the DynamoDB
-   store (load a session by its cookie -> GetItem; set a key and save -> PutItem or
-   UpdateItem; destroy -> DeleteItem), then one direct dynsess_ddb_call. Retries sleep
+   input; one input drives two request cycles through a session ctx on the DynamoDB store
+   (touch_after_s 60): a read-only one (load a session by its cookie -> GetItem; save
+   unchanged -> an UpdateItem of the ttl when the deadline moves by 60 s or more), then a
+   writing one (load; set a key and save -> PutItem or UpdateItem; destroy -> DeleteItem),
+   then one direct dynsess_ddb_call. Retries sleep
    through a no-op hook, so every reply, retried or not, is used at once.
    Input format (text, so that the corpus in tests/fuzz/corpus_dynamodb_reply/ reads as
    it is): replies separated by a line "##"; each reply is a first line with the HTTP
@@ -150,9 +152,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     d.store = st;
     d.clock.now = fz_clock;
     d.rng.fill = fz_rng;
+    d.touch_after_s = 60;
     FUZZ_CHECK(dynsess_setup(&ctx, &d, &err) == DYNSESS_OK);
 
-    /* load (GetItem), then set + save (PutItem / UpdateItem), then destroy (DeleteItem) */
+    /* read-only: load (GetItem), save unchanged (maybe a touch: UpdateItem of the ttl) */
+    rc = dynsess_load(ctx, cookie, sizeof cookie - 1, &s, &err);
+    fz_expect_error(rc, &err);
+    if (rc == DYNSESS_OK) {
+        if (!dynsess_session_is_new(s)) fz_check_session(s);
+        rc = dynsess_save(ctx, s, sc, sizeof sc, &n, &err);
+        fz_expect_error(rc, &err);
+        dynsess_release(s);
+        s = 0;
+    } else {
+        FUZZ_CHECK(s == 0);
+    }
+
+    /* writing: load, set + save (PutItem / UpdateItem), destroy (DeleteItem) */
     rc = dynsess_load(ctx, cookie, sizeof cookie - 1, &s, &err);
     fz_expect_error(rc, &err);
     if (rc == DYNSESS_OK) {

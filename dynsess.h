@@ -2668,7 +2668,6 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     const unsigned char *p = ps->p, *e = ps->end;
     dynsess_status rc;
     int is_obj = 0;
-    uint64_t seen = 0, dup = 0;
     dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
     size_t ns = ps->nscratch, cap_sc = ps->cap_scratch;
     dynsess_value rootv, *v = &rootv;
@@ -2835,16 +2834,12 @@ value:
             return dynsess__fail(ps->err, DYNSESS_E_DEPTH, (size_t)(p - ps->src),
                                  "json: nesting deeper than %lu at offset %lu",
                                  (unsigned long)max_depth, (unsigned long)(p - ps->src));
-        if (nf) {
-            fr[nf - 1].seen = seen;
-            fr[nf - 1].dup = dup;
-        }
-        seen = 0;
-        dup = 0;
         is_obj = *p == '{';
         if (DYNSESS__LIKELY(nf < ps->cap_frames)) {
             fr[nf].start = ns;
             fr[nf].is_obj = is_obj;
+            fr[nf].seen = 0;
+            fr[nf].dup = 0;
             nf++;
         } else {
             ps->nframes = nf;
@@ -2948,8 +2943,9 @@ key:
         ns++;
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
-            dup |= seen & bit;
-            seen |= bit;
+            dynsess__pframe *cf_ = &fr[nf - 1];
+            cf_->dup |= cf_->seen & bit;
+            cf_->seen |= bit;
         }
     }
     if (DYNSESS__UNLIKELY(*p != ':')) {
@@ -2974,7 +2970,7 @@ close: {
                              (unsigned long)(p - ps->src));
     if (is_obj) {
         dynsess__member *dst = 0;
-        if (dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (f->dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
             memcpy(dst, m, n * sizeof *dst);
@@ -2996,8 +2992,6 @@ close: {
     if (nf) {
         v = &sc[ns - 1].x.v;
         is_obj = fr[nf - 1].is_obj;
-        seen = fr[nf - 1].seen;
-        dup = fr[nf - 1].dup;
     } else {
         v = &rootv;
     }

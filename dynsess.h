@@ -2671,11 +2671,12 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     dynsess__member *sc = ps->scratch; /* scratch stack: ps->scratch, ps->nscratch */
     size_t ns = ps->nscratch, cap_sc = ps->cap_scratch;
     dynsess_value rootv, *v = &rootv;
-    /* the open frames and the arena's bump region are kept in locals: the NUL
-       bytes written over closing quotes may alias anything, and would force
-       reloads of ps->... and doc->... on every value otherwise */
+    /* the open frames are kept in locals: the NUL bytes written over closing
+       quotes may alias anything, and would force reloads of ps->... on every
+       value otherwise. The arena (doc->cur, doc->end) and each open object's
+       duplicate-key filter (fr[].seen, fr[].dup) stay in memory: they are used
+       once a container or once a key, and registers are scarce in this loop */
     dynsess_doc *doc = ps->doc;
-    char *acur = doc->cur, *aend = doc->end;
     dynsess__pframe *fr = ps->frames;
     size_t nf = ps->nframes;
 #ifdef DYNSESS__JSON_SSE2
@@ -2760,17 +2761,15 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         }                                                                           \
     } while (0)
 #endif
-/* ptr = n bytes (a multiple of 8) from the arena held in acur / aend */
+/* ptr = n bytes (a multiple of 8) from the arena */
 #define DYNSESS__ARENA_GET(ptr, type, n)                                         \
     do {                                                                         \
-        if (DYNSESS__LIKELY((size_t)(aend - acur) >= (n))) {                    \
-            (ptr) = (type)(void *)acur;                                          \
-            acur += (n);                                                         \
+        char *acur_ = doc->cur;                                                  \
+        if (DYNSESS__LIKELY((size_t)(doc->end - acur_) >= (n))) {               \
+            (ptr) = (type)(void *)acur_;                                         \
+            doc->cur = acur_ + (n);                                              \
         } else {                                                                 \
-            doc->cur = acur;                                                     \
             (ptr) = (type)dynsess__arena_grow(doc, (n));                        \
-            acur = doc->cur;                                                     \
-            aend = doc->end;                                                     \
             if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");            \
         }                                                                        \
     } while (0)
@@ -3008,7 +3007,6 @@ got:
         DYNSESS__ARENA_GET(r, dynsess__root *, sizeof *r);
         dynsess__copy8(&r->v, &rootv, sizeof rootv);
         r->doc = doc;
-        doc->cur = acur;
         ps->nframes = 0;
         *root = &r->v;
         return DYNSESS_OK;

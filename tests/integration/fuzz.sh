@@ -6,6 +6,7 @@
 #   fuzz_cookie_header  tests/fuzz/corpus_cookie_header          FUZZ_COOKIE_RUNS (50000)
 #   fuzz_dynamodb_reply tests/fuzz/corpus_dynamodb_reply         FUZZ_DDB_RUNS (100000)
 #   fuzz_http_reply     tests/fuzz/corpus_http_reply             FUZZ_HTTP_RUNS (20000)
+#   fuzz_sigv4          tests/fuzz/corpus_sigv4                  FUZZ_SIGV4_RUNS (200000)
 # Last line: "fuzz: N passed, N failed".
 set -u
 IT_NAME=fuzz; . "$(dirname "$0")/../lib/integration.sh"
@@ -35,4 +36,5 @@ fuzz_one fuzz_json "${FUZZ_JSON_RUNS:-300000}" tests/fuzz/corpus_json tests/vect
 fuzz_one fuzz_cookie_header "${FUZZ_COOKIE_RUNS:-50000}" tests/fuzz/corpus_cookie_header
 fuzz_one fuzz_dynamodb_reply "${FUZZ_DDB_RUNS:-100000}" tests/fuzz/corpus_dynamodb_reply
 fuzz_one fuzz_http_reply "${FUZZ_HTTP_RUNS:-20000}" tests/fuzz/corpus_http_reply
+fuzz_one fuzz_sigv4 "${FUZZ_SIGV4_RUNS:-200000}" tests/fuzz/corpus_sigv4
 finish

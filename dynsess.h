@@ -2472,6 +2472,31 @@ static DYNSESS__UNUSED void dynsess__copy8(void *dst, const void *src, size_t n)
     }
 }
 
+/* Copies n object members (32 bytes each) from the scratch stack to their
+   block. SSE2: two 16-byte moves a member, inline (a memcpy call costs more
+   than the copy for the few members of a session object: 2-3 % of a parse of
+   the 290 B and 4 KB sessions). */
+static DYNSESS__UNUSED void dynsess__copy_members(dynsess__member *dst, const dynsess__member *src,
+                                                  size_t n) {
+#if defined(DYNSESS__JSON_SSE2)
+    size_t i;
+    if (sizeof *dst != 32) { /* 32-bit targets: 24-byte members */
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const char *s = (const char *)&src[i];
+        char *d = (char *)&dst[i];
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+        _mm_storeu_si128((__m128i *)(void *)d, lo);
+        _mm_storeu_si128((__m128i *)(void *)(d + 16), hi);
+    }
+#else
+    memcpy(dst, src, n * sizeof *dst);
+#endif
+}
+
 /* Parses the number at ps->p into v (INT or REAL). Reads may stop on the NUL
    bytes that follow the doc's copy of the input (see dynsess_json_parse). */
 static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps, dynsess_value *v) {
@@ -2972,7 +2997,7 @@ close: {
         if (f->dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
-            memcpy(dst, m, n * sizeof *dst);
+            dynsess__copy_members(dst, m, n);
         }
         ctag = DYNSESS_JSON_OBJECT | DYNSESS__FLAT;
         cbody = dst;

@@ -2275,14 +2275,27 @@ static DYNSESS__UNUSED size_t dynsess__double_text(double d, char *out) {
 /* ---- parser -------------------------------------------------------------------- */
 typedef struct dynsess__pframe {
     size_t start;           /* first scratch slot of this container */
-    uint64_t seen;          /* object: filter of key hashes (see dynsess__key_bit) */
+    uint64_t seen;          /* object: filter of its keys (DYNSESS__KEY_BIT) */
     int is_obj;
-    uint64_t dup;           /* object: nonzero if two keys hit the same filter bit */
 } dynsess__pframe;
+
+/* Bits set in x. An object of n members whose filter has n bits set has no
+   two keys on one bit, so no duplicate key; one test a closed object instead
+   of a test a key. */
+static DYNSESS__UNUSED unsigned dynsess__popcount64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555u);
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+    return (unsigned)((x * 0x0101010101010101u) >> 56);
+#endif
+}
 
 /* One of 64 filter bits for a key, from its length, first and last byte:
    different bits mean different keys, so objects whose keys never share a
-   bit skip the duplicate-key pass. */
+   bit (n members, n bits set) skip the duplicate-key pass. */
 /* k always points into the parser's input copy, just past an opening quote:
    for an empty key k[0] is the NUL written over the closing quote and k[-1]
    is the opening quote, so no test for kl == 0 is needed. */
@@ -2675,7 +2688,6 @@ static DYNSESS__UNUSED int dynsess__ps_push_frame(dynsess__parser *ps, int is_ob
     f->start = start;
     f->is_obj = is_obj;
     f->seen = 0;
-    f->dup = 0;
     return 1;
 }
 
@@ -2699,7 +2711,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
     /* the open frames are kept in locals: the NUL bytes written over closing
        quotes may alias anything, and would force reloads of ps->... on every
        value otherwise. The arena (doc->cur, doc->end) and each open object's
-       duplicate-key filter (fr[].seen, fr[].dup) stay in memory: they are used
+       duplicate-key filter (fr[].seen) stay in memory: they are used
        once a container or once a key, and registers are scarce in this loop */
     dynsess_doc *doc = ps->doc;
     dynsess__pframe *fr = ps->frames;
@@ -2863,7 +2875,6 @@ value:
             fr[nf].start = ns;
             fr[nf].is_obj = is_obj;
             fr[nf].seen = 0;
-            fr[nf].dup = 0;
             nf++;
         } else {
             ps->nframes = nf;
@@ -2967,9 +2978,7 @@ key:
         ns++;
         {
             uint64_t bit = DYNSESS__KEY_BIT(key, key_len);
-            dynsess__pframe *cf_ = &fr[nf - 1];
-            cf_->dup |= cf_->seen & bit;
-            cf_->seen |= bit;
+            fr[nf - 1].seen |= bit;
         }
     }
     if (DYNSESS__UNLIKELY(*p != ':')) {
@@ -2994,7 +3003,8 @@ close: {
                              (unsigned long)(p - ps->src));
     if (is_obj) {
         dynsess__member *dst = 0;
-        if (f->dup && !dynsess__dedup(doc, m, &n)) return dynsess__fail_nomem(ps->err, "json");
+        if (n > 1 && dynsess__popcount64(f->seen) != n && !dynsess__dedup(doc, m, &n))
+            return dynsess__fail_nomem(ps->err, "json");
         if (n) {
             DYNSESS__ARENA_GET(dst, dynsess__member *, n * sizeof *dst);
             dynsess__copy_members(dst, m, n);

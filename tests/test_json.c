@@ -509,6 +509,58 @@ TT_TEST(json_duplicate_keys) {
     free(out);
 }
 
+/* Random objects (0 to 80 members, keys of 0 to 3 letters from "ab", so that filter
+   collisions, true duplicates and objects with neither all occur, and objects of more
+   than 64 members, whose filter cannot hold one bit a key) against a naive dict: each
+   key keeps its first position and its last value. Nested in an array, so that both
+   the root and inner objects close through the duplicate check. */
+TT_TEST(json_duplicate_keys_random) {
+    static const char *const keys[] = {"", "a", "b", "aa", "ab", "ba", "bb", "aaa", "aab", "aba",
+                                       "abb", "baa", "bab", "bba", "bbb"};
+    uint32_t seed = 20261207u;
+    int round;
+    for (round = 0; round < 3000; round++) {
+        char in[4096], exp[4096];
+        int kidx[80], val[80], order[80], nk = 0, members, k, j;
+        size_t n = 0, m = 0;
+        char *out;
+        dynsess_error err;
+        seed = seed * 1103515245u + 12345u;
+        members = (int)((seed >> 8) % (round % 10 == 0 ? 81u : 12u));
+        /* the distinct keys used: few (many duplicates) or all 15 (collisions, no repeats) */
+        n += (size_t)sprintf(in + n, "[{");
+        for (k = 0; k < members; k++) {
+            int key;
+            seed = seed * 1103515245u + 12345u;
+            key = (int)((seed >> 8) % (round % 3 == 0 ? 4u : 15u));
+            n += (size_t)sprintf(in + n, "%s\"%s\":%d", k ? "," : "", keys[key], k);
+            for (j = 0; j < nk && kidx[j] != key; j++) {}
+            if (j == nk) { kidx[nk] = key; order[nk] = nk; nk++; }
+            val[j] = k;
+        }
+        n += (size_t)sprintf(in + n, "}]");
+        m += (size_t)sprintf(exp + m, "[{");
+        for (j = 0; j < nk; j++)
+            m += (size_t)sprintf(exp + m, "%s\"%s\":%d", j ? "," : "", keys[kidx[order[j]]], val[order[j]]);
+        m += (size_t)sprintf(exp + m, "}]");
+        out = roundtrip(in, &err);
+        ASSERT(out != 0);
+        if (strcmp(out, exp)) {
+            printf("  input %s\n  got   %s\n  want  %s\n", in, out, exp);
+            free(out);
+            ASSERT(0);
+        }
+        free(out);
+        /* the same object as the root */
+        in[n - 1] = 0;
+        exp[m - 1] = 0;
+        out = roundtrip(in + 1, &err);
+        ASSERT(out != 0);
+        EXPECT(strcmp(out, exp + 1) == 0);
+        free(out);
+    }
+}
+
 /* ---- limits --------------------------------------------------------------------------- */
 static dynsess_status parse_nested(size_t depth, uint32_t max_depth, int obj, dynsess_error *err) {
     size_t i, n = 0;
@@ -970,6 +1022,7 @@ static const tt_case tt_cases[] = {
     TT_CASE(json_string_scan_lengths),
     TT_CASE(json_write_string),
     TT_CASE(json_duplicate_keys),
+    TT_CASE(json_duplicate_keys_random),
     TT_CASE(json_depth_limit),
     TT_CASE(json_deep_suite_files),
     TT_CASE(json_size_limit),

@@ -2944,13 +2944,15 @@ key:
         size_t key_len, kn;
 #if defined(DYNSESS__JSON_SSE2)
         {
-            /* keys too take the chain of tests: on an otherwise idle core it is
-               5-7 % faster at 290 B and 3 % at 4 KB than a count-trailing-zeros
-               (which wins by as much when another thread shares the core) */
+            /* keys: a count-trailing-zeros on the block's mask (as fast here as
+               the chain of tests that values use, in fewer instructions) */
             unsigned char *q_ = (unsigned char *)p + 1;
-            DYNSESS__SSE_FIRST16(q_, key_end);
-            if (0) {
-            key_end:
+            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(q_));
+            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)),
+                _mm_cmplt_epi8(x_, sse_space)));
+            if (m_) {
+                q_ += __builtin_ctz(m_);
                 if (*q_ == '"') {
                     key = (const char *)p + 1;
                     key_len = (size_t)(q_ - p - 1);

@@ -12,7 +12,8 @@
                       idiom from RapidJSON's docs: no malloc for small documents)
      rapidjson new    a Document per parse with its default allocator (a 64 KB pool chunk)
      cJSON            cJSON_ParseWithLength + cJSON_Delete
-   Median ns/op of 7 interleaved repeats of ~30 ms each; x = cJSON time / that time. */
+   Median ns/op of 61 interleaved repeats of ~2 ms each; x = the median over the repeats of
+   cJSON's time / that op's time in the same repeat (paired, as in bench_json). */
 // make-libs: -lsimdjson -lcjson
 #define DYNSESS_IMPLEMENTATION
 #include "dynsess.h"
@@ -78,13 +79,14 @@ void cjson(ctx &c) {
 }
 
 typedef void (*op_fn)(ctx &);
-const int NOPS = 6, REPS = 7;
+const int NOPS = 6, REPS = 61;
 
-/* Calibrates each op to ~30 ms a repeat, then interleaves the repeats so that load
-   from other processes hits all ops alike; out[k] = median ns/op of op k. */
-void time_ops(const op_fn f[NOPS], ctx &c, double out[NOPS]) {
+/* Calibrates each op to ~2 ms a repeat, then interleaves the repeats so that load
+   from other processes hits all ops alike; out[k] = median ns/op of op k, x[k] =
+   median over the repeats of (cJSON's time / op k's time) in the same repeat. */
+void time_ops(const op_fn f[NOPS], ctx &c, double out[NOPS], double x[NOPS]) {
     long iters[NOPS];
-    double reps[NOPS][REPS];
+    static double reps[NOPS][REPS], q[REPS];
     for (int k = 0; k < NOPS; k++) {
         long n = 1;
         double t;
@@ -92,10 +94,10 @@ void time_ops(const op_fn f[NOPS], ctx &c, double out[NOPS]) {
             double t0 = now_ns();
             for (long i = 0; i < n; i++) f[k](c);
             t = now_ns() - t0;
-            if (t > 3e6) break;
+            if (t > 5e5) break;
             n *= 4;
         }
-        iters[k] = (long)((double)n * 3e7 / t) + 1;
+        iters[k] = (long)((double)n * 2e6 / t) + 1;
     }
     for (int r = 0; r < REPS; r++)
         for (int k = 0; k < NOPS; k++) {
@@ -103,6 +105,11 @@ void time_ops(const op_fn f[NOPS], ctx &c, double out[NOPS]) {
             for (long i = 0; i < iters[k]; i++) f[k](c);
             reps[k][r] = (now_ns() - t0) / (double)iters[k];
         }
+    for (int k = 0; k < NOPS; k++) {
+        for (int r = 0; r < REPS; r++) q[r] = reps[NOPS - 1][r] / reps[k][r];
+        std::sort(q, q + REPS);
+        x[k] = q[REPS / 2];
+    }
     for (int k = 0; k < NOPS; k++) {
         std::sort(reps[k], reps[k] + REPS);
         out[k] = reps[k][REPS / 2];
@@ -115,8 +122,8 @@ int main() {
     static const char *const names[3] = {"session ~300 B", "session ~4 KB", "document ~64 KB"};
     static const op_fn ops[NOPS] = {ours, simd_reused, simd_new, rapid_buf, rapid_new, cjson};
     simdjson::dom::parser reused;
-    printf("ref_fast: parse ns/op, median of 7 repeats; simdjson %s kernel, RapidJSON %s; "
-           "x = cJSON time / that time\n",
+    printf("ref_fast: parse ns/op, median of %d repeats; simdjson %s kernel, RapidJSON %s; "
+           "x = cJSON time / that time (median of paired repeats)\n", REPS,
            simdjson::get_active_implementation()->name().c_str(), RAPIDJSON_VERSION_STRING);
     printf("%-17s %7s %11s %16s %13s %13s %13s %7s\n", "payload", "bytes", "dynsess",
            "simdjson reused", "simdjson new", "rapidjson", "rapidjson new", "cJSON");
@@ -127,12 +134,12 @@ int main() {
         size_t pool_len = 16 * len + 4096; /* room for the whole DOM: no malloc */
         char *pool = (char *)malloc(pool_len);
         ctx c = {src, len, &padded, &reused, pool, pool_len, 0};
-        double t[NOPS];
+        double t[NOPS], x[NOPS];
         if (!pool) abort();
-        time_ops(ops, c, t);
+        time_ops(ops, c, t, x);
         printf("%-17s %7lu", names[k], (unsigned long)len);
         for (int j = 0; j < NOPS - 1; j++)
-            printf(" %*.0f %4.1fx", j == 0 ? 6 : 10, t[j], t[NOPS - 1] / t[j]);
+            printf(" %*.0f %4.1fx", j == 0 ? 6 : 10, t[j], x[j]);
         printf(" %7.0f\n", t[NOPS - 1]);
         free(pool);
         free(src);

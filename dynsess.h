@@ -2804,17 +2804,11 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         }                                                                           \
     } while (0)
 #endif
-/* ptr = n bytes (a multiple of 8) from the arena */
+/* ptr = n bytes from the arena, or out of memory */
 #define DYNSESS__ARENA_GET(ptr, type, n)                                         \
     do {                                                                         \
-        char *acur_ = doc->cur;                                                  \
-        if (DYNSESS__LIKELY((size_t)(doc->end - acur_) >= (n))) {               \
-            (ptr) = (type)(void *)acur_;                                         \
-            doc->cur = acur_ + (n);                                              \
-        } else {                                                                 \
-            (ptr) = (type)dynsess__arena_grow(doc, (n));                        \
-            if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");            \
-        }                                                                        \
+        (ptr) = (type)dynsess__arena_alloc(doc, (n));                            \
+        if (!(ptr)) return dynsess__fail_nomem(ps->err, "json");                \
     } while (0)
 /* v = a new scratch slot for the next array element */
 #define DYNSESS__NEW_SLOT()                                                      \

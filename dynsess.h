@@ -2721,37 +2721,83 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
                   sse_space = _mm_set1_epi8(0x20);
 #endif
 /* Plain ASCII strings (no escape, no byte >= 0x80) are read inline: on success
-   sp/sn are set and p is past the closing quote; anything else goes on to
-   dynsess__parse_string, which starts over at the opening quote. */
+   sp/sn are set, p is past the closing quote and control goes to done;
+   anything else goes on to dynsess__parse_string, which starts over at the
+   opening quote. hit names a label of the call site's own (hit##_other too). */
 #if defined(DYNSESS__JSON_SSE2)
-#define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
+/* SSE2: the first special byte ('"', '\\', < 0x20, >= 0x80) of the 16 bytes
+   after the opening quote is found by a tree of predicted tests on the
+   block's mask (halves, quarters, eighths, then the bit), and each leaf tests
+   its own byte for the quote, at a fixed offset: nothing on the way to the
+   next token waits for the mask (a count-trailing-zeros, or a compiler's
+   conditional move between two leaves, would put the mask's latency on it;
+   with the quote test shared after the tree, gcc 12 merged leaves into
+   conditional moves and the parse was 30 % slower). The tree replaced a
+   chain of one test a byte (1-10 % slower at 290 B) and a count-trailing-
+   zeros (5-14 % slower on an idle core); keys use it too (on a Zen 5, 11-14 %
+   faster at 4 KB and 5-11 % at 290 B than a count-trailing-zeros in fast
+   spells, even in slow ones; on a Zen 3 it had been 15 % slower in slow
+   spells). Strings longer than 16 bytes go on by a count-trailing-zeros a
+   block, from the second block. */
+#define DYNSESS__SSE_AT1(q_, label, other, k)                                       \
+    do {                                                                            \
+        if ((q_)[k] == '"') { (q_) += (k); goto label; }                            \
+        goto other;                                                                 \
+    } while (0)
+#define DYNSESS__SSE_AT2(q_, label, other, k)                                       \
+    do {                                                                            \
+        if (m_ & (1u << (k))) DYNSESS__SSE_AT1(q_, label, other, k);                \
+        DYNSESS__SSE_AT1(q_, label, other, (k) + 1);                                \
+    } while (0)
+#define DYNSESS__SSE_AT4(q_, label, other, k)                                       \
+    do {                                                                            \
+        if (m_ & (3u << (k))) DYNSESS__SSE_AT2(q_, label, other, k);                \
+        DYNSESS__SSE_AT2(q_, label, other, (k) + 2);                                \
+    } while (0)
+#define DYNSESS__SSE_AT8(q_, label, other, k)                                       \
+    do {                                                                            \
+        if (m_ & (15u << (k))) DYNSESS__SSE_AT4(q_, label, other, k);               \
+        DYNSESS__SSE_AT4(q_, label, other, (k) + 4);                                \
+    } while (0)
+/* m = the mask of special bytes of the 16 at q */
+#define DYNSESS__SSE_MASK(m, q)                                                     \
+    do {                                                                            \
+        __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(q));           \
+        (m) = (unsigned)_mm_movemask_epi8(_mm_or_si128(                             \
+            _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
+            _mm_cmplt_epi8(x_, sse_space)));                                        \
+    } while (0)
+#define DYNSESS__SHORT_STRING(sp, sn, hit, done)                                    \
     do {                                                                            \
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
-        for (;;) {                                                                  \
-            __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)q_);        \
-            unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(                 \
-                _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
-                _mm_cmplt_epi8(x_, sse_space)));                                    \
-            if (!m_) { q_ += 16; continue; }                                        \
-            q_ += __builtin_ctz(m_);                                                \
-            if (*q_ == '"') {                                                       \
-                (sp) = (const char *)p + 1;                                         \
-                (sn) = (size_t)(q_ - p - 1);                                        \
-                *q_ = 0;                                                            \
-                p = q_ + 1;                                                         \
-                goto done;                                                          \
-            }                                                                       \
-            break;                                                                  \
+        unsigned m_;                                                                \
+        DYNSESS__SSE_MASK(m_, q_);                                                  \
+        if (m_) {                                                                   \
+            if (m_ & 0xFFu) DYNSESS__SSE_AT8(q_, hit, hit##_other, 0);              \
+            DYNSESS__SSE_AT8(q_, hit, hit##_other, 8);                              \
         }                                                                           \
+        do {                                                                        \
+            q_ += 16;                                                               \
+            DYNSESS__SSE_MASK(m_, q_);                                              \
+        } while (!m_);                                                              \
+        q_ += __builtin_ctz(m_);                                                    \
+        if (*q_ != '"') goto hit##_other;                                           \
+    hit:                                                                            \
+        (sp) = (const char *)p + 1;                                                 \
+        (sn) = (size_t)(q_ - p - 1);                                                \
+        *q_ = 0;                                                                    \
+        p = q_ + 1;                                                                 \
+        goto done;                                                                  \
+    hit##_other:;                                                                   \
     } while (0)
 #elif defined(DYNSESS__CTZ_BYTES)
-#define DYNSESS__SHORT_STRING(sp, sn, done)                                        \
+#define DYNSESS__SHORT_STRING(sp, sn, hit, done)                                    \
     do {                                                                            \
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
         for (;;) {                                                                  \
             uint64_t x_, m_;                                                        \
             memcpy(&x_, q_, 8);                                                     \
-            m_ = dynsess__swar_special(x_, 1);                         \
+            m_ = dynsess__swar_special(x_, 1);                                      \
             if (!m_) { q_ += 8; continue; }                                         \
             q_ += DYNSESS__CTZ_BYTES(m_);                                           \
             if (*q_ == '"') {                                                       \
@@ -2765,65 +2811,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         }                                                                           \
     } while (0)
 #else
-#define DYNSESS__SHORT_STRING(sp, sn, done) do { if (0) goto done; } while (0)
-#endif
-/* SSE2: the first special byte ('"', '\\', < 0x20, >= 0x80) of the 16 at
-   p + 1 is found by a tree of predicted tests on the block's mask (halves,
-   quarters, eighths, then the bit), so the next token does not wait for a
-   count-trailing-zeros on the loaded bytes; on a hit q_ points at it and
-   control goes to label. Four tests for any position: the chain of one test
-   a byte that it replaces was 1-10 % slower at 290 B (most when another
-   thread shares the core), a count-trailing-zeros 5-14 % slower on an
-   otherwise idle core (paired A/B). Keys and string values both use it: for
-   keys it was 11-14 % faster at 4 KB and 5-11 % at 290 B than the count-
-   trailing-zeros on a Zen 5 core in its fast spells and even in slow ones
-   (on a Zen 3 it had been 15 % slower in slow spells). */
-#if defined(DYNSESS__JSON_SSE2)
-#define DYNSESS__SSE_AT2(q_, label, k)                                              \
-    do {                                                                            \
-        if (m_ & (1u << (k))) { (q_) += (k); goto label; }                           \
-        (q_) += (k) + 1;                                                            \
-        goto label;                                                                 \
-    } while (0)
-#define DYNSESS__SSE_AT4(q_, label, k)                                              \
-    do {                                                                            \
-        if (m_ & (3u << (k))) { DYNSESS__SSE_AT2(q_, label, k); }                   \
-        DYNSESS__SSE_AT2(q_, label, (k) + 2);                                       \
-    } while (0)
-#define DYNSESS__SSE_AT8(q_, label, k)                                              \
-    do {                                                                            \
-        if (m_ & (15u << (k))) { DYNSESS__SSE_AT4(q_, label, k); }                  \
-        DYNSESS__SSE_AT4(q_, label, (k) + 4);                                       \
-    } while (0)
-#define DYNSESS__SSE_FIRST16(q_, label)                                              \
-    do {                                                                            \
-        __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(q_));          \
-        unsigned m_ = (unsigned)_mm_movemask_epi8(_mm_or_si128(                     \
-            _mm_or_si128(_mm_cmpeq_epi8(x_, sse_quote), _mm_cmpeq_epi8(x_, sse_bslash)), \
-            _mm_cmplt_epi8(x_, sse_space)));                                        \
-        if (m_) {                                                                   \
-            if (m_ & 0xFFu) { DYNSESS__SSE_AT8(q_, label, 0); }                     \
-            DYNSESS__SSE_AT8(q_, label, 8);                                         \
-        }                                                                           \
-    } while (0)
-/* A plain string (no escape, no byte >= 0x80) that ends within the 16 bytes
-   after its opening quote: sp/sn set, p past the closing quote, then goto
-   done; anything else falls through. hit names this site's label. */
-#define DYNSESS__SSE_SHORT(sp, sn, hit, done)                                      \
-    do {                                                                            \
-        unsigned char *q_ = (unsigned char *)p + 1;                                 \
-        DYNSESS__SSE_FIRST16(q_, hit);                                              \
-        if (0) {                                                                    \
-        hit:                                                                        \
-            if (*q_ == '"') {                                                       \
-                (sp) = (const char *)p + 1;                                         \
-                (sn) = (size_t)(q_ - p - 1);                                        \
-                *q_ = 0;                                                            \
-                p = q_ + 1;                                                         \
-                goto done;                                                          \
-            }                                                                       \
-        }                                                                           \
-    } while (0)
+#define DYNSESS__SHORT_STRING(sp, sn, hit, done) do { if (0) goto done; } while (0)
 #endif
 /* ptr = n bytes from the arena, or out of memory */
 #define DYNSESS__ARENA_GET(ptr, type, n)                                         \
@@ -2860,10 +2848,7 @@ value:
     case '"':
     string_value: {
         size_t sn;
-#if defined(DYNSESS__JSON_SSE2)
-        DYNSESS__SSE_SHORT(v->u.s, sn, value_end, got_string);
-#endif
-        DYNSESS__SHORT_STRING(v->u.s, sn, got_string);
+        DYNSESS__SHORT_STRING(v->u.s, sn, value_end, got_string);
         ps->p = p;
         rc = dynsess__parse_string(ps, &v->u.s, &sn);
         if (rc) return rc;
@@ -2944,10 +2929,7 @@ key:
     {
         const char *key, *ks;
         size_t key_len, kn;
-#if defined(DYNSESS__JSON_SSE2)
-        DYNSESS__SSE_SHORT(key, key_len, key_end, have_key);
-#endif
-        DYNSESS__SHORT_STRING(key, key_len, have_key);
+        DYNSESS__SHORT_STRING(key, key_len, key_end, have_key);
         ps->p = p;
         rc = dynsess__parse_string(ps, &ks, &kn); /* key stays out of memory */
         if (rc) return rc;
@@ -3056,12 +3038,12 @@ sep:
     }
     return dynsess__json_unexpected(ps, p);
 #undef DYNSESS__NEW_SLOT
-#ifdef DYNSESS__SSE_FIRST16
-#undef DYNSESS__SSE_SHORT
-#undef DYNSESS__SSE_FIRST16
+#ifdef DYNSESS__SSE_MASK
+#undef DYNSESS__SSE_MASK
 #undef DYNSESS__SSE_AT8
 #undef DYNSESS__SSE_AT4
 #undef DYNSESS__SSE_AT2
+#undef DYNSESS__SSE_AT1
 #endif
 #undef DYNSESS__ARENA_GET
 #undef DYNSESS__SHORT_STRING

@@ -76,13 +76,24 @@ $(BUILD)/bench/ref_%: tools/bench/ref_%.cpp dynsess.h tools/bench/json_payloads.
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -O2 -march=native -Wall -Wextra -I. -Itools/bench $< -o $@ $(call file_libs,$<) $(LDLIBS)
 
+# yyjson (C; in neither Debian 12 nor npm) as a yardstick, only when given its sources:
+#   make bench YYJSON_DIR=/path/to/yyjson/src
+YYJSON_DIR ?=
+REF_YY = $(if $(and $(YYJSON_DIR),$(wildcard $(YYJSON_DIR)/yyjson.c)),$(BUILD)/bench/ref_yyjson)
+$(BUILD)/bench/yyjson.o: $(YYJSON_DIR)/yyjson.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -march=native -c $< -o $@
+$(BUILD)/bench/ref_yyjson: tools/bench/ref_yyjson.c $(BUILD)/bench/yyjson.o dynsess.h tools/bench/json_payloads.h
+	$(CC) $(STD) -O2 -march=native $(WARN) -I. -Itools/bench -I$(YYJSON_DIR) $< $(BUILD)/bench/yyjson.o -o $@ $(call file_libs,$<) $(LDLIBS)
+
 bench:
 	@sh tools/deps.sh --bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: $(BENCH_BINS) $(REF_BINS)
-	@for b in $(BENCH_BINS) $(REF_BINS); do echo "== $$b"; $$b || exit 1; done
+bench-run: $(BENCH_BINS) $(REF_BINS) $(REF_YY)
+	@for b in $(BENCH_BINS) $(REF_BINS) $(REF_YY); do echo "== $$b"; $$b || exit 1; done
 	@$(if $(REF_BINS),:,echo "(ref_fast skipped: libsimdjson-dev or rapidjson-dev is not installed)")
+	@$(if $(REF_YY),:,echo "(ref_yyjson skipped: set YYJSON_DIR to a folder with yyjson.c and yyjson.h)")
 
 # ---- examples and the dynsess command-line tool -------------------------------------
 #   build/examples/server, build/examples/codec, build/tools/dynsess (+ link build/dynsess)

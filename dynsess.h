@@ -2543,13 +2543,6 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_number(dynsess__parser *ps,
         return dynsess__json_err(ps, p, "invalid number");
     }
     nd = (size_t)(p - int_start);
-    if (DYNSESS__LIKELY(nd <= 18 && *p != '.' && (*p | 0x20) != 'e')) {
-        /* the common integer: under 10^18, so exact in int64 either sign */
-        ps->p = p;
-        DYNSESS__HEAD(v, DYNSESS_JSON_INT, 0);
-        v->u.i = neg ? -(int64_t)w : (int64_t)w;
-        return DYNSESS_OK;
-    }
     if (*p == '.') {
         const unsigned char *fs = ++p;
         if ((unsigned)(*p - '0') >= 10u) return dynsess__json_err(ps, p, "digit expected after '.'");

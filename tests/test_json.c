@@ -263,7 +263,7 @@ TT_TEST(json_numbers) {
     static const struct { const char *in; dynsess_json_type t; int64_t i; double d; const char *out; } cases[] = {
         {"0", DYNSESS_JSON_INT, 0, 0, "0"},
         {"-0", DYNSESS_JSON_INT, 0, 0, "0"},
-        /* 18 digits take the parser's short integer path, 19 the checked one */
+        /* 18 and 19 digits, either sign, and an exponent right after the digits */
         {"999999999999999999", DYNSESS_JSON_INT, INT64_C(999999999999999999), 0, "999999999999999999"},
         {"-999999999999999999", DYNSESS_JSON_INT, -INT64_C(999999999999999999), 0, "-999999999999999999"},
         {"1000000000000000000", DYNSESS_JSON_INT, INT64_C(1000000000000000000), 0, "1000000000000000000"},

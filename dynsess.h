@@ -2742,10 +2742,9 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
    with the quote test shared after the tree, gcc 12 merged leaves into
    conditional moves and the parse was 30 % slower). The tree replaced a
    chain of one test a byte (1-10 % slower at 290 B) and a count-trailing-
-   zeros (5-14 % slower on an idle core); keys use it too (on a Zen 5, 11-14 %
-   faster at 4 KB and 5-11 % at 290 B than a count-trailing-zeros in fast
-   spells, even in slow ones; on a Zen 3 it had been 15 % slower in slow
-   spells). String values take the tree on each of their first three blocks
+   zeros (5-14 % slower on an idle core); keys use it too (on a Zen 5, 16-21 %
+   faster at 290 B and 14-17 % at 4 KB than a count-trailing-zeros; on a
+   Zen 3 it had been 15 % slower in slow spells). String values take the tree on each of their first three blocks
    (up to 47 bytes: tokens, ids, URLs, e-mail addresses; against one tree and
    a count-trailing-zeros from the second block on, 16-35 % faster at 4 KB,
    whose URLs run 20-25 bytes, and 3 % at 290 B), keys on their first only

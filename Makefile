@@ -83,7 +83,7 @@ REF_YY = $(if $(and $(YYJSON_DIR),$(wildcard $(YYJSON_DIR)/yyjson.c)),$(BUILD)/b
 $(BUILD)/bench/yyjson.o: $(YYJSON_DIR)/yyjson.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -march=native -c $< -o $@
-$(BUILD)/bench/ref_yyjson: tools/bench/ref_yyjson.c $(BUILD)/bench/yyjson.o dynsess.h tools/bench/json_payloads.h
+$(BUILD)/bench/ref_yyjson: tools/bench/ref_yyjson.c $(BUILD)/bench/yyjson.o dynsess.h tools/bench/bench.h tools/bench/json_payloads.h
 	$(CC) $(STD) -O2 -march=native $(WARN) -I. -Itools/bench -I$(YYJSON_DIR) $< $(BUILD)/bench/yyjson.o -o $@ $(call file_libs,$<) $(LDLIBS)
 
 bench:

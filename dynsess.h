@@ -2786,24 +2786,28 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
             DYNSESS__SSE_AT8(q_, hit, hit##_other, 8);                              \
         }                                                                           \
     } while (0)
+/* past the blocks the trees took: a count-trailing-zeros a block; then the
+   string's end (hit) or the way out to dynsess__parse_string (hit##_other) */
+#define DYNSESS__SSE_REST(sp, sn, hit, done)                                        \
+    do {                                                                            \
+        q_ += 16;                                                                   \
+        DYNSESS__SSE_MASK(m_, q_);                                                  \
+    } while (!m_);                                                                  \
+    q_ += __builtin_ctz(m_);                                                        \
+    if (*q_ != '"') goto hit##_other;                                               \
+    hit:                                                                            \
+    (sp) = (const char *)p + 1;                                                     \
+    (sn) = (size_t)(q_ - p - 1);                                                    \
+    *q_ = 0;                                                                        \
+    p = q_ + 1;                                                                     \
+    goto done;                                                                      \
+    hit##_other:
 #define DYNSESS__SHORT_KEY(sp, sn, hit, done)                                       \
     do {                                                                            \
         unsigned char *q_ = (unsigned char *)p + 1;                                 \
         unsigned m_;                                                                \
         DYNSESS__SSE_BLOCK(hit);                                                    \
-        do {                                                                        \
-            q_ += 16;                                                               \
-            DYNSESS__SSE_MASK(m_, q_);                                              \
-        } while (!m_);                                                              \
-        q_ += __builtin_ctz(m_);                                                    \
-        if (*q_ != '"') goto hit##_other;                                           \
-    hit:                                                                            \
-        (sp) = (const char *)p + 1;                                                 \
-        (sn) = (size_t)(q_ - p - 1);                                                \
-        *q_ = 0;                                                                    \
-        p = q_ + 1;                                                                 \
-        goto done;                                                                  \
-    hit##_other:;                                                                   \
+        DYNSESS__SSE_REST(sp, sn, hit, done);                                       \
     } while (0)
 #define DYNSESS__SHORT_STRING(sp, sn, hit, done)                                    \
     do {                                                                            \
@@ -2814,19 +2818,7 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
         DYNSESS__SSE_BLOCK(hit);                                                    \
         q_ += 16;                                                                   \
         DYNSESS__SSE_BLOCK(hit);                                                    \
-        do {                                                                        \
-            q_ += 16;                                                               \
-            DYNSESS__SSE_MASK(m_, q_);                                              \
-        } while (!m_);                                                              \
-        q_ += __builtin_ctz(m_);                                                    \
-        if (*q_ != '"') goto hit##_other;                                           \
-    hit:                                                                            \
-        (sp) = (const char *)p + 1;                                                 \
-        (sn) = (size_t)(q_ - p - 1);                                                \
-        *q_ = 0;                                                                    \
-        p = q_ + 1;                                                                 \
-        goto done;                                                                  \
-    hit##_other:;                                                                   \
+        DYNSESS__SSE_REST(sp, sn, hit, done);                                       \
     } while (0)
 #elif defined(DYNSESS__CTZ_BYTES)
 #define DYNSESS__SHORT_STRING(sp, sn, hit, done)                                    \
@@ -3082,6 +3074,7 @@ sep:
 #ifdef DYNSESS__SSE_MASK
 #undef DYNSESS__SSE_MASK
 #undef DYNSESS__SSE_BLOCK
+#undef DYNSESS__SSE_REST
 #undef DYNSESS__SSE_AT8
 #undef DYNSESS__SSE_AT4
 #undef DYNSESS__SSE_AT2

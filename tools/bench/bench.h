@@ -2,7 +2,9 @@
    a monotonic clock in ns, a qsort comparator for medians, and (glibc, no ASan) a
    heap-allocation counter made by interposing malloc/calloc/realloc/free, so a
    benchmark can report allocations per operation. Include after dynsess.h; the
-   benchmark defines _POSIX_C_SOURCE 200809L first (clock_gettime). */
+   benchmark defines _POSIX_C_SOURCE 200809L first (clock_gettime). A benchmark that
+   times other libraries' allocations (bench_json, ref_yyjson) defines
+   BENCH_NO_ALLOC_COUNT first, so that no peer pays for the counter. */
 #ifndef DYNSESS_BENCH_H
 #define DYNSESS_BENCH_H
 #if defined(__GNUC__) || defined(__clang__)
@@ -15,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-static long bench_allocs; /* allocations since start; read it around a timed loop */
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+BENCH_UNUSED static long bench_allocs; /* allocations since start; read it around a timed loop */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(BENCH_NO_ALLOC_COUNT)
 #define BENCH_COUNTS_ALLOCS 1
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);

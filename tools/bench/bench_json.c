@@ -24,25 +24,12 @@
 #include "dynsess.h"
 #include <cjson/cJSON.h>
 #include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+#define BENCH_NO_ALLOC_COUNT /* the peers' mallocs are timed: no counter on them */
+#include "bench.h"
 #include "json_payloads.h"
 
 /* ---- timing --------------------------------------------------------------------- */
 typedef void (*op_fn)(void *ctx);
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 /* Times three ops over the same context: each is calibrated to ~2 ms per repeat,
    then NREP repeats are interleaved (a, b, c, a, b, c, ...). out[i] = median ns/op
    of op i; ratio[i] = median over the repeats of (op i's time / op 0's time) in that

@@ -22,24 +22,11 @@
 #define _POSIX_C_SOURCE 200809L
 #define DYNSESS_IMPLEMENTATION
 #include "dynsess.h"
-#include "json_payloads.h"
 #include "yyjson.h"
 #include <cjson/cJSON.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define BENCH_NO_ALLOC_COUNT /* the peers' mallocs are timed: no counter on them */
+#include "bench.h"
+#include "json_payloads.h"
 
 typedef struct {
     const char *src;

@@ -2744,12 +2744,12 @@ static DYNSESS__UNUSED dynsess_status dynsess__parse_run(dynsess__parser *ps, ui
    chain of one test a byte (1-10 % slower at 290 B) and a count-trailing-
    zeros (5-14 % slower on an idle core); keys use it too (on a Zen 5, 16-21 %
    faster at 290 B and 14-17 % at 4 KB than a count-trailing-zeros; on a
-   Zen 3 it had been 15 % slower in slow spells). String values take the tree on each of their first three blocks
-   (up to 47 bytes: tokens, ids, URLs, e-mail addresses; against one tree and
-   a count-trailing-zeros from the second block on, 16-35 % faster at 4 KB,
-   whose URLs run 20-25 bytes, and 3 % at 290 B), keys on their first only
-   (a second was 3 % slower at 290 B); past those blocks, a count-trailing-
-   zeros a block. */
+   Zen 3 it had been 15 % slower in slow spells). String values take the
+   tree on each of their first three blocks (up to 47 bytes: tokens, ids,
+   URLs, e-mail addresses; against one tree and a count-trailing-zeros from
+   the second block on, 16-35 % faster at 4 KB, whose URLs run 20-25 bytes,
+   and 3 % at 290 B), keys on their first only (a second was 3 % slower at
+   290 B); past those blocks, a count-trailing-zeros a block. */
 #define DYNSESS__SSE_AT1(q_, label, other, k)                                       \
     do {                                                                            \
         if ((q_)[k] == '"') { (q_) += (k); goto label; }                            \
